@@ -1,0 +1,1 @@
+"""DSPy and Optuna optimizers for FAMA agent programs."""

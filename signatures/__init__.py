@@ -1,0 +1,1 @@
+"""Typed DSPy signatures of fama-dspy: pure declarations (DSPy + pydantic only)."""
