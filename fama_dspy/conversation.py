@@ -116,3 +116,34 @@ def render_messages(messages: list[Message], max_tool_chars: int = 1500) -> str:
         else:
             lines.append(f"[{i}] {m.role}: {m.content}")
     return "\n".join(lines) if lines else "(no messages yet)"
+
+
+def to_openai_messages(messages: list[Message], ticket: str | None = None) -> list[dict[str, Any]]:
+    """The transcript as OpenAI chat messages, for native function calling.
+
+    Tool results are paired with the calls before them in order, since OpenAI requires every
+    ``tool_call_id`` to answer a call; calls without an id get a stable synthetic one. In solo mode
+    the ticket is the opening user message, because the ticket replaces the user.
+    """
+    out: list[dict[str, Any]] = [{"role": "user", "content": ticket}] if ticket else []
+    pending: list[str] = []
+    for i, m in enumerate(messages):
+        if m.role == "assistant" and m.tool_calls:
+            ids = [c.id or f"call_{i}_{j}" for j, c in enumerate(m.tool_calls)]
+            pending = list(ids)
+            calls = [
+                {
+                    "id": call_id,
+                    "type": "function",
+                    "function": {"name": c.name, "arguments": json.dumps(c.arguments, ensure_ascii=False)},
+                }
+                for call_id, c in zip(ids, m.tool_calls)
+            ]
+            out.append({"role": "assistant", "content": m.content or None, "tool_calls": calls})
+        elif m.role == "tool":
+            call_id = pending.pop(0) if pending else f"call_{i}"
+            # Some servers reject empty tool contents.
+            out.append({"role": "tool", "tool_call_id": call_id, "name": m.tool_name, "content": m.content or "(empty)"})
+        else:
+            out.append({"role": m.role, "content": m.content})
+    return out

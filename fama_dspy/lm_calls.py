@@ -1,0 +1,70 @@
+"""Count the LM calls of one block of code, and keep their raw outputs.
+
+A DSPy callback sees every ``LM.__call__`` (cache hits included) and lives in the block's DSPy
+settings, so it follows the work into threads that copy the caller's context and never mixes
+calls of two decisions that run at the same time (the LM's own history would).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import dspy
+from dspy.utils.callback import BaseCallback
+
+
+class LMCallRecorder(BaseCallback):
+    """Counts LM calls and keeps each call's outputs, in completion order."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+        self.outputs: list[Any] = []
+        self._lock = threading.Lock()
+
+    def on_lm_start(self, call_id, instance, inputs):
+        with self._lock:
+            self.calls += 1
+
+    def on_lm_end(self, call_id, outputs, exception=None):
+        if exception is None:
+            with self._lock:
+                self.outputs.append(outputs)
+
+    def last_text(self) -> str:
+        """The last call's first completion as text (tool calls as JSON), or ''."""
+        if not self.outputs or not self.outputs[-1]:
+            return ""
+        return output_text(self.outputs[-1][0])
+
+
+def output_text(output: Any) -> str:
+    if isinstance(output, dict):
+        if output.get("tool_calls"):
+            return json.dumps(output["tool_calls"], ensure_ascii=False, default=str)
+        return output.get("text") or ""
+    return "" if output is None else str(output)
+
+
+@contextmanager
+def record_lm_calls() -> Iterator[LMCallRecorder]:
+    recorder = LMCallRecorder()
+    with dspy.context(callbacks=[*(dspy.settings.get("callbacks") or []), recorder]):
+        yield recorder
+
+
+def total_usage(tracker) -> dict[str, int]:
+    """Prompt/completion tokens summed over models from a ``dspy.track_usage()`` tracker.
+
+    The tracker counts what the server reported; cache hits report nothing, so tokens can be
+    fewer than ``lm_calls`` suggests.
+    """
+    totals: dict[str, int] = {}
+    for usage in tracker.get_total_tokens().values():
+        for key in ("prompt_tokens", "completion_tokens", "total_tokens"):
+            if isinstance(usage.get(key), int):
+                totals[key] = totals.get(key, 0) + usage[key]
+    return totals
