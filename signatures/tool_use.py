@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Any
 
 import dspy
-
 from fama_dspy.signatures.action import AgentAction
 
 #: IRMA's follow-up prompting, appended to the instructions when enabled.

@@ -1,10 +1,73 @@
-"""Shared fixtures. ``real_server``: the real embedded llama-server for tests marked ``real_model``."""
+"""Shared fixtures.
+
+- ``real_server``: the real embedded llama-server for tests marked ``real_model``;
+- ``state`` / ``fresh_state``: small decision states; ``scripted``: a scripted-LM factory bound
+  through ``dspy.context``. Tests never call ``dspy.configure``: a global LM would hide whether
+  worker threads got the caller's settings.
+"""
 
 from __future__ import annotations
 
+import os
+import sys
+from contextlib import ExitStack
+from pathlib import Path
+
+import dspy
 import pytest
 
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+sys.path.insert(0, str(Path(__file__).parent))
+
+from scripted_lm import scripted_lm
+
+from fama_dspy.conversation import DecisionState, Message, ToolCall, ToolSpec
+
 FAST_MODEL = "qwen2.5-coder-0.5b"
+
+POLICY = "Authenticate the user by user id before any change. Orders can be cancelled only while pending."
+TOOLS = [
+    ToolSpec(name="get_order", description="Look up an order.", writes=False,
+             parameters={"type": "object", "properties": {"order_id": {"type": "string"}}, "required": ["order_id"]}),
+    ToolSpec(name="cancel_order", description="Cancel a pending order.",
+             parameters={"type": "object", "properties": {"order_id": {"type": "string"},
+                                                          "reason": {"type": "string"}}, "required": ["order_id"]}),
+    ToolSpec(name="done", description="Finish the task.", parameters={"type": "object", "properties": {}}),
+]
+LONG_OUTPUT = '{"order_id": "#W1", "status": "pending", "items": [' + ", ".join(
+    f'{{"item_id": "{i}", "price": {i}.5}}' for i in range(60)) + "]}"
+
+
+@pytest.fixture
+def state() -> DecisionState:
+    """A user asked to cancel an order; the agent looked it up and got a long result."""
+    return DecisionState(policy=POLICY, tools=TOOLS, messages=[
+        Message(role="assistant", content="Hi! How can I help you today?"),
+        Message(role="user", content="Please cancel order #W1, I am user u1."),
+        Message(role="assistant", tool_calls=[ToolCall(name="get_order", arguments={"order_id": "#W1"}, id="c1")]),
+        Message(role="tool", tool_name="get_order", content=LONG_OUTPUT),
+    ])
+
+
+@pytest.fixture
+def fresh_state() -> DecisionState:
+    """Only the user's first request: no tool output yet."""
+    return DecisionState(policy=POLICY, tools=TOOLS, messages=[
+        Message(role="assistant", content="Hi! How can I help you today?"),
+        Message(role="user", content="Where is my order #W1?"),
+    ])
+
+
+@pytest.fixture
+def scripted():
+    """``scripted(script, delay=0)`` -> engine; the LM is active for the rest of the test."""
+    with ExitStack() as stack:
+        def make(script, delay: float = 0.0):
+            lm, engine = scripted_lm(script, delay)
+            stack.enter_context(dspy.context(lm=lm))
+            return engine
+
+        yield make
 
 
 @pytest.fixture(scope="session")

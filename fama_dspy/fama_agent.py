@@ -1,0 +1,167 @@
+"""FAMA's orchestrated run: selected specialists inject context before every tool-use decision."""
+
+from __future__ import annotations
+
+import contextvars
+from concurrent.futures import ThreadPoolExecutor
+
+import dspy
+
+from fama_dspy.agent import ToolUseAgent
+from fama_dspy.conversation import DecisionState
+from fama_dspy.errors import ConfigError
+from fama_dspy.lm_calls import record_lm_calls, total_usage
+from fama_dspy.specialists import SPECIALISTS, normalize_codes
+from fama_dspy.specialists.verifier import ActionVerifier
+
+REVISION_FEEDBACK = "Your proposed action `{action}` was rejected by a check: {reason}\nDecide again."
+
+
+class FamaAgent(dspy.Module):
+    """A tool-use agent (``base``: "react" or "fc") plus the active specialists.
+
+    Per decision: the context specialists (all active ones but VER) run concurrently and their
+    sections are joined, in registry order, into the agent's ``context``; the agent decides; if VER
+    is active and applies to the action, it checks it, and on FAIL the agent decides once more with
+    the reason as feedback (with ``verify_and_revise=False`` the verdict is only reported). The
+    revised action is not re-checked: one revision bounds the cost. Which actions VER checks is its
+    own ``applies_to``: state-changing tool calls and exact repeats of the last call.
+
+    Each active specialist is an attribute named by its code (``self.dce``, ...), so predictor
+    names read ``dce.extract``, ``agent.decide``, and so on.
+    """
+
+    def __init__(
+        self,
+        base: str = "react",
+        specialists=(),
+        memory_k: int = 4,
+        verify_and_revise: bool = True,
+        follow_up_prompting: bool = False,
+        adapter: dspy.Adapter | None = None,
+        max_workers: int = 4,
+        tor_min_chars: int = 400,
+    ):
+        super().__init__()
+        if max_workers < 1:
+            raise ConfigError(f"max_workers must be at least 1, not {max_workers}.")
+        self.base = base
+        self.active_specialists = normalize_codes(specialists)
+        self.verify_and_revise = verify_and_revise
+        self.follow_up_prompting = follow_up_prompting
+        self.max_workers = max_workers
+        self.agent = ToolUseAgent(mode=base, adapter=adapter, follow_up_prompting=follow_up_prompting)
+        # Specialists always use structured outputs; an fc base does not make them native-FC.
+        specialist_adapter = adapter if base == "react" else None
+        for code in self.active_specialists:
+            if code == "mem":
+                module = SPECIALISTS[code](k=memory_k)
+            elif code == "tor":
+                module = SPECIALISTS[code](adapter=specialist_adapter, min_chars=tor_min_chars)
+            else:
+                module = SPECIALISTS[code](adapter=specialist_adapter)
+            setattr(self, code, module)
+
+    @property
+    def context_specialists(self) -> tuple[str, ...]:
+        return tuple(c for c in self.active_specialists if c != "ver")
+
+    def forward(self, state: DecisionState) -> dspy.Prediction:
+        with record_lm_calls() as calls, dspy.track_usage() as usage:
+            results = self._run_context_specialists(state)
+            sections = {code: r.section for code, r in results.items() if r.section}
+            context = "\n\n".join(sections.values())
+            decision = self.agent(state=state, context=context)
+            action = decision.action
+            parse_failures = decision.parse_failures
+            text_tool_calls = decision.fc_text_tool_calls
+            fallback = decision.fallback
+            verifier, revised = None, False
+            verifier_module: ActionVerifier | None = getattr(self, "ver", None)
+            if verifier_module is not None and not decision.fallback and verifier_module.applies_to(state, action):
+                check = verifier_module(state=state, action=action)
+                results["ver"] = check
+                if check.section:
+                    sections["ver"] = check.section
+                verifier = {"verdict": check.verdict, "reason": check.reason} if check.verdict else None
+                if check.verdict == "FAIL" and self.verify_and_revise:
+                    feedback = REVISION_FEEDBACK.format(action=action.short(), reason=check.reason)
+                    revision = self.agent(state=state, context=context, feedback=feedback)
+                    action, revised = revision.action, True
+                    parse_failures += revision.parse_failures
+                    text_tool_calls += revision.fc_text_tool_calls
+                    fallback = revision.fallback
+        info = {
+            "specialists_ran": list(sections),
+            "sections": sections,
+            "parse_failures": parse_failures,
+            "specialist_parse_failures": {c: r.parse_failures for c, r in results.items() if r.get("parse_failures")},
+            "fallback": fallback,
+            "verifier": verifier,
+            "revised": revised,
+            "fc_text_tool_calls": text_tool_calls,
+            "lm_calls": calls.calls,
+            "usage": total_usage(usage),
+        }
+        return dspy.Prediction(action=action, info=info)
+
+    def _run_context_specialists(self, state: DecisionState) -> dict[str, dspy.Prediction]:
+        """Run the context specialists concurrently (the server batches parallel requests).
+
+        DSPy settings live in a context variable, so each task runs in a copy of the caller's
+        context: the threads see the caller's LM, adapter, callbacks and usage tracker.
+        """
+        codes = self.context_specialists
+        remote = [c for c in codes if c != "mem"]  # MEM needs no LM: run it inline.
+        results: dict[str, dspy.Prediction] = {}
+        if len(remote) > 1 and self.max_workers > 1:
+            with ThreadPoolExecutor(max_workers=min(self.max_workers, len(remote))) as pool:
+                futures = {c: pool.submit(contextvars.copy_context().run, getattr(self, c), state=state) for c in remote}
+                results.update((c, f.result()) for c, f in futures.items())
+        else:
+            results.update((c, getattr(self, c)(state=state)) for c in remote)
+        if "mem" in codes:
+            results["mem"] = self.mem(state=state)
+        return {c: results[c] for c in codes}
+
+    # Numeric settings are not predictor state: save them with it (DESIGN §6) so a tuned agent reloads whole.
+    def dump_state(self, json_mode=True):
+        return {**super().dump_state(json_mode=json_mode), "fama": self.settings()}
+
+    def load_state(self, state, *, allow_unsafe_lm_state=False):
+        saved = state.get("fama")
+        if saved is not None:
+            mine = self.settings()
+            for key in ("base", "specialists"):
+                if saved.get(key) != mine[key]:
+                    raise ConfigError(
+                        f"Saved agent has {key}={saved.get(key)!r} but this one has {mine[key]!r}; "
+                        "build the agent with the saved configuration first (configs.load_agent does)."
+                    )
+            self._apply_settings(saved)
+        return super().load_state(state, allow_unsafe_lm_state=allow_unsafe_lm_state)
+
+    def settings(self) -> dict:
+        """The construction settings that tuning may change, JSON-serialisable."""
+        settings = {
+            "base": self.base,
+            "specialists": list(self.active_specialists),
+            "verify_and_revise": self.verify_and_revise,
+            "follow_up_prompting": self.follow_up_prompting,
+            "max_workers": self.max_workers,
+        }
+        if "mem" in self.active_specialists:
+            settings["memory_k"] = self.mem.k
+        if "tor" in self.active_specialists:
+            settings["tor_min_chars"] = self.tor.min_chars
+        return settings
+
+    def _apply_settings(self, saved: dict) -> None:
+        self.verify_and_revise = saved.get("verify_and_revise", self.verify_and_revise)
+        self.follow_up_prompting = saved.get("follow_up_prompting", self.follow_up_prompting)
+        self.max_workers = saved.get("max_workers", self.max_workers)
+        if "memory_k" in saved and "mem" in self.active_specialists:
+            self.mem.k = saved["memory_k"]
+        if "tor_min_chars" in saved and "tor" in self.active_specialists:
+            self.tor.min_chars = saved["tor_min_chars"]
+
