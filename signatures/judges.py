@@ -25,7 +25,9 @@ class JudgeErrorCategory(dspy.Signature):
     rationale: str = dspy.OutputField(desc="one or two sentences")
     occurred: bool = dspy.OutputField(desc="true only if the transcript shows this error")
     evidence_turns: list[int] = dspy.OutputField(desc="turn numbers where the error happens; [] if none")
-    recovered: bool = dspy.OutputField(desc="true if the agent itself corrected it later, so it did not cause the failure")
+    recovered: bool = dspy.OutputField(
+        desc="true if the agent itself corrected it later, so it did not cause the failure"
+    )
 
 
 class JudgeDPV(JudgeErrorCategory):

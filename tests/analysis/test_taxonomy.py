@@ -1,0 +1,20 @@
+"""The analysis vocabulary agrees with the signatures and the specialist registry."""
+
+from __future__ import annotations
+
+from fama_dspy.signatures.judges import CATEGORY_JUDGES
+
+from fama_dspy.analysis.selection import ERROR_TO_SPECIALISTS
+from fama_dspy.analysis.taxonomy import CATEGORIES, SPECIALIST_CODES
+
+
+def test_every_category_has_a_judge_and_a_prior():
+    assert CATEGORIES == ("DPV", "WRCO", "CM", "IFU")
+    assert tuple(CATEGORY_JUDGES) == CATEGORIES
+    assert tuple(ERROR_TO_SPECIALISTS) == CATEGORIES
+
+
+def test_specialist_codes_match_the_registry():
+    from fama_dspy.specialists import SPECIALISTS
+
+    assert set(SPECIALIST_CODES) == set(SPECIALISTS)
