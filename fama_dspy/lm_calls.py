@@ -68,3 +68,27 @@ def total_usage(tracker) -> dict[str, int]:
             if isinstance(usage.get(key), int):
                 totals[key] = totals.get(key, 0) + usage[key]
     return totals
+
+
+def prompt_cache_stats(history: list[dict]) -> dict[str, float]:
+    """How much of the prompt the server served from its cache, over an LM's history.
+
+    llama-server reports ``timings.cache_n`` (prompt tokens reused from its cache) with every
+    response; LiteLLM keeps it on the response object. DSPy cache hits never reached the server
+    and are left out (DSPy records them with empty usage).
+    """
+    requests = prompt = cached = 0
+    for entry in history:
+        response = entry.get("response")
+        timings = getattr(response, "timings", None) if response is not None else None
+        if not isinstance(timings, dict) or not entry.get("usage"):
+            continue
+        requests += 1
+        prompt += int(timings.get("cache_n", 0)) + int(timings.get("prompt_n", 0))
+        cached += int(timings.get("cache_n", 0))
+    return {
+        "requests": requests,
+        "prompt_tokens": prompt,
+        "cached_tokens": cached,
+        "cached_share": cached / prompt if prompt else 0.0,
+    }

@@ -1,0 +1,1 @@
+"""Subcommands of ``fama``: each module has ``add_parser(subparsers)`` and ``run(args) -> int``."""

@@ -1,0 +1,130 @@
+"""``fama run``: one agent configuration on τ²-bench tasks (episodes) or gold decision points."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from rich.console import Console
+
+from fama_dspy.commands.options import (
+    add_agent_args,
+    add_model_args,
+    add_task_args,
+    agent_choice,
+    make_lm_from_args,
+    task_ids_arg,
+)
+
+console = Console(width=None if sys.stdout.isatty() else 200)  # wide tables in logs
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser(
+        "run", help="run one agent configuration on τ²-bench (episodes or decision points)",
+        description="Results are appended to <out>/episodes.jsonl or <out>/decisions.jsonl as each "
+        "finishes; rerunning with the same --out resumes.",
+    )
+    add_model_args(parser)
+    add_task_args(parser)
+    add_agent_args(parser)
+    run = parser.add_argument_group("run")
+    run.add_argument("--mode", default="episodes", choices=["episodes", "decisions"])
+    run.add_argument("--solo", action=argparse.BooleanOptionalAction, default=None,
+                     help="agent gets the ticket, no user (default: on for mock and telecom)")
+    run.add_argument("--user", default="fama", choices=["fama", "tau2", "scripted"], help="user simulator (interactive)")
+    run.add_argument("--user-model", default=None, help="model spec of the user simulator (default: --model)")
+    run.add_argument("--trials", type=int, default=1)
+    run.add_argument("--seed", type=int, default=None, help="base seed; trial i uses seed+i (default: τ²'s)")
+    run.add_argument("--max-steps", type=int, default=30)
+    run.add_argument("--concurrency", type=int, default=2, help="episodes (or points) in flight; the server batches")
+    run.add_argument("--out", required=True, type=Path)
+    parser.set_defaults(handler=run_command)
+
+
+def _episodes(args: argparse.Namespace, lm) -> int:
+    import dspy
+
+    from fama_dspy.harness.runner import run_episodes
+    from fama_dspy.harness.summary import print_summaries, summarize_groups
+    from fama_dspy.harness.tasks import SOLO_DOMAINS
+
+    choice = agent_choice(args, domain=args.domain)
+    solo = args.solo if args.solo is not None else args.domain in SOLO_DOMAINS
+    seeds = [args.seed + i for i in range(args.trials)] if args.seed is not None else None
+    user_kwargs: dict = {}
+    if not solo and args.user in ("fama", "tau2"):
+        from fama_dspy.lm import make_lm, resolve
+
+        user_spec = args.user_model or args.model
+        if args.user == "tau2":
+            llm, llm_args = resolve(user_spec, api_base=args.api_base, api_key=args.api_key).tau2_llm()
+            user_kwargs = {"user_llm": llm, "user_llm_args": llm_args}
+        else:
+            user_kwargs = {"user_lm": lm if user_spec == args.model else make_lm(user_spec)}
+    agent_kwargs: dict = {"agent_factory": choice.factory}
+    if choice.tau2_llm:
+        from fama_dspy.lm import resolve
+
+        llm, llm_args = resolve(args.model, api_base=args.api_base, api_key=args.api_key).tau2_llm(args.temperature)
+        agent_kwargs = {"agent_llm": llm, "agent_llm_args": llm_args}
+    console.print(f"[bold]{choice.name}[/bold]: {choice.description}; model {args.model}; "
+                  f"{args.domain} {args.split}{' solo' if solo else f' with user {args.user}'}")
+    with dspy.context(lm=lm):
+        records = run_episodes(
+            **agent_kwargs, config_name=choice.name, domain=args.domain, split=args.split,
+            task_ids=task_ids_arg(args), num_tasks=args.num_tasks, trials=args.trials, seeds=seeds,
+            max_steps=args.max_steps, concurrency=args.concurrency, solo=solo, user=args.user,
+            out=args.out, **user_kwargs,
+        )
+    print_summaries(summarize_groups(records), console=console, title=f"{choice.name} · {args.domain}")
+    _print_cache_stats(lm)
+    console.print(f"records: {args.out / 'episodes.jsonl'}")
+    return 0
+
+
+def _decisions(args: argparse.Namespace, lm) -> int:
+    import dspy
+
+    from fama_dspy.harness.decisions import (
+        RECOMMENDED_POINTS,
+        decision_table,
+        evaluate_decisions,
+        iter_decision_points,
+        summarize_decisions,
+    )
+
+    choice = agent_choice(args, domain=args.domain)
+    if choice.tau2_llm:
+        from fama_dspy.errors import ConfigError
+
+        raise ConfigError("decision-level evaluation runs fama-dspy agents; τ²'s llm_agent needs episodes")
+    points = iter_decision_points(args.domain, args.split, task_ids=task_ids_arg(args), num_tasks=args.num_tasks,
+                                  solo=bool(args.solo))
+    if len(points) < RECOMMENDED_POINTS:
+        console.print(f"[yellow]{len(points)} decision points: differences of a few points need ≥ "
+                      f"{RECOMMENDED_POINTS} (one point = {100 / max(1, len(points)):.1f} %).[/yellow]")
+    with dspy.context(lm=lm):
+        records = evaluate_decisions(choice.factory(), points, args.out, config_name=choice.name,
+                                     concurrency=args.concurrency, progress=True)
+    console.print(decision_table({choice.name: summarize_decisions(records)}, title=f"{args.domain} decisions"))
+    _print_cache_stats(lm)
+    console.print(f"records: {args.out / 'decisions.jsonl'}")
+    return 0
+
+
+def _print_cache_stats(lm) -> None:
+    from fama_dspy.lm_calls import prompt_cache_stats
+
+    stats = prompt_cache_stats(lm.history)
+    if stats["requests"]:
+        console.print(
+            f"server prompt cache: {stats['cached_tokens']}/{stats['prompt_tokens']} prompt tokens reused "
+            f"({stats['cached_share']:.0%}) over {stats['requests']} server requests"
+        )
+
+
+def run_command(args: argparse.Namespace) -> int:
+    lm = make_lm_from_args(args)
+    return _decisions(args, lm) if args.mode == "decisions" else _episodes(args, lm)

@@ -1,0 +1,50 @@
+"""``fama serve``: the embedded llama-server in the foreground, on 127.0.0.1."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+
+from rich.console import Console
+
+console = Console()
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    from fama_dspy.serving.models import DEFAULT_MODEL, MODELS
+    from fama_dspy.serving.server import DEFAULT_CTX_PER_SLOT, DEFAULT_PARALLEL
+
+    parser = sub.add_parser("serve", help="run the embedded llama-server in the foreground (127.0.0.1)")
+    parser.add_argument("--model", default=DEFAULT_MODEL, choices=sorted(MODELS))
+    parser.add_argument("--port", type=int, default=None, help="default: a free port")
+    parser.add_argument("--ctx", type=int, default=DEFAULT_CTX_PER_SLOT, help="context tokens per slot")
+    parser.add_argument("--parallel", type=int, default=DEFAULT_PARALLEL, help="parallel slots")
+    parser.add_argument("--threads", type=int, default=None)
+    parser.set_defaults(handler=run)
+
+
+def _interrupt(*_):
+    raise KeyboardInterrupt
+
+
+def run(args: argparse.Namespace) -> int:
+    from fama_dspy.serving.server import LocalServer
+
+    server = LocalServer(
+        args.model, port=args.port, ctx_per_slot=args.ctx, parallel=args.parallel,
+        threads=args.threads, log=console.print,
+    )
+    signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops the server like Ctrl-C does
+    with server as info:
+        console.print(
+            f"[green]serving {info.model}[/green] at {info.api_base} ({info.parallel} slots × "
+            f"{info.ctx_per_slot} tokens); use it with --model openai/{info.model} --api-base {info.api_base}. "
+            "Ctrl-C stops it."
+        )
+        try:
+            server.process.wait()
+        except KeyboardInterrupt:
+            console.print("stopping")
+            return 0
+    console.print("[red]llama-server exited on its own[/red]; see its log")
+    return 1

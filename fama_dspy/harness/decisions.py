@@ -1,0 +1,340 @@
+"""Decision-level evaluation: the agent's next action on a gold prefix, scored exactly.
+
+No user simulator, no sampling in the harness: deterministic, and cheap enough for small models
+(DESIGN §8). For every gold *agent* action of a task, the harness replays the gold actions before
+it in a fresh environment and builds the ``DecisionState`` the agent would see there:
+- interactive: one user message carrying the whole request (reason for call, what the user
+  knows, the task's instructions: everything the user would reveal, given up front); then the
+  gold tool calls with their real outputs. Gold *user* actions (telecom device steps) are run on
+  the user's side and reported as a user message. Before a gold call to a *write* tool, a
+  generic confirmation exchange is added (``confirm_writes``): the domain policies require
+  explicit confirmation before changes, and without it a policy-following agent that asks first
+  would be scored wrong;
+- solo: the ticket, the gold calls (user-device calls included, as the solo agent makes them)
+  and the ``done`` tool in the tool list.
+
+Scoring (see ``matching.py``): ``name_ok`` = same tool; ``exact_ok`` = same tool and arguments
+equal after schema-typed normalisation on τ²'s compared keys. ``derivable`` marks points whose
+gold argument values all occur in what the agent sees. DESIGN §8: ~100+ points are needed to see
+differences of a few points, so summaries report counts next to accuracies.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import json
+import time
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+from tau2.data_model.message import ToolCall as Tau2ToolCall
+from tau2.environment.tool import Tool, as_tool
+
+from fama_dspy.conversation import DecisionState, Message, ToolCall, ToolSpec
+from fama_dspy.harness.agent import STOP_TOKEN, read_output, solo_ticket
+from fama_dspy.harness.builders import agent_tools, make_environment
+from fama_dspy.harness.convert import tau2_to_view, tools_to_specs
+from fama_dspy.harness.decision_log import info_lm_calls, info_parse_failures, info_usage
+from fama_dspy.harness.fatal import is_endpoint_failure
+from fama_dspy.harness.gold import gold_actions
+from fama_dspy.harness.matching import arguments_match, underivable_values
+from fama_dspy.harness.records import JsonlAppender, dedupe, read_jsonl
+from fama_dspy.harness.tasks import load_tasks, user_request_text
+from fama_dspy.signatures.action import AgentAction
+from fama_dspy.validation import validate_action
+
+DECISIONS_FILE = "decisions.jsonl"
+RECOMMENDED_POINTS = 100
+CONFIRM_QUESTION = "Before I make this change, please confirm that you want me to proceed (yes/no)."
+CONFIRM_ANSWER = "Yes, I confirm. Please go ahead."
+
+
+class DecisionPoint(BaseModel):
+    """One gold decision: the state before it and the gold action."""
+
+    id: str  # "{domain}/{task_id}/{index}", index = position in the task's gold action list
+    domain: str
+    task_id: str
+    index: int
+    solo: bool
+    state: DecisionState
+    gold: AgentAction
+    compare_args: list[str] | None = None
+    writes: bool | None = None
+    derivable: bool
+    underivable: list[str] = Field(default_factory=list)
+
+
+def _stop_tool() -> Tool:
+    """The solo agent's stop tool, identical to the one τ²'s LLMSoloAgent adds."""
+
+    def done() -> str:
+        """Call this function when you are done with the task."""
+        return STOP_TOKEN
+
+    return as_tool(done)
+
+
+def visible_text(state: DecisionState) -> str:
+    """Everything the agent sees except the policy and tool docs: messages, its calls, the ticket."""
+    parts = [state.ticket or ""]
+    for m in state.messages:
+        parts.append(m.content)
+        parts.extend(json.dumps(c.arguments, ensure_ascii=False) for c in m.tool_calls)
+    return "\n".join(parts)
+
+
+def task_decision_points(task, domain: str, solo: bool = False, confirm_writes: bool = True) -> list[DecisionPoint]:
+    actions = gold_actions(task)
+    if not actions:
+        return []
+    env = make_environment(domain, solo)
+    initial = task.initial_state
+    history = list(initial.message_history or []) if initial is not None else []
+    env.set_state(
+        initialization_data=initial.initialization_data if initial is not None else None,
+        initialization_actions=initial.initialization_actions if initial is not None else None,
+        message_history=history,
+    )
+    tools = agent_tools(env, solo) + ([_stop_tool()] if solo else [])
+    specs = tools_to_specs(tools)
+    by_name: dict[str, ToolSpec] = {s.name: s for s in specs}
+    user_side = {t.name: t for t in tools_to_specs(env.get_user_tools())} if env.user_tools is not None else {}
+    names: dict[str, str] = {}
+    view: list[Message] = tau2_to_view(history, names)
+    if not solo:
+        view.append(Message(role="user", content=user_request_text(task)))
+    ticket = solo_ticket(task) if solo else None
+
+    points = []
+    for index, action in enumerate(actions):
+        agent_turn = solo or action.requestor == "assistant"
+        spec = by_name.get(action.name) if agent_turn else user_side.get(action.name)
+        if agent_turn:
+            if not solo and confirm_writes and spec is not None and spec.writes:
+                view.append(Message(role="assistant", content=CONFIRM_QUESTION))
+                view.append(Message(role="user", content=CONFIRM_ANSWER))
+            state = DecisionState(policy=env.get_policy(), tools=specs, messages=list(view), ticket=ticket)
+            schema = spec.parameters if spec is not None else {}
+            missing = underivable_values(action.arguments, schema, visible_text(state), action.compare_args)
+            points.append(
+                DecisionPoint(
+                    id=f"{domain}/{task.id}/{index}",
+                    domain=domain,
+                    task_id=task.id,
+                    index=index,
+                    solo=solo,
+                    state=state,
+                    gold=AgentAction(kind="tool_call", tool_name=action.name, arguments=dict(action.arguments)),
+                    compare_args=action.compare_args,
+                    writes=spec.writes if spec is not None else None,
+                    derivable=not missing,
+                    underivable=missing,
+                )
+            )
+        call_id = f"gold_{index}"
+        requestor = "assistant" if solo else action.requestor
+        result = env.get_response(
+            Tau2ToolCall(id=call_id, name=action.name, arguments=dict(action.arguments), requestor=requestor)
+        )
+        if agent_turn:
+            view.append(
+                Message(role="assistant", tool_calls=[ToolCall(name=action.name, arguments=dict(action.arguments), id=call_id)])
+            )
+            view.append(Message(role="tool", content=result.content or "", tool_name=action.name, error=result.error))
+        else:
+            view.append(
+                Message(role="user", content=f"I did {action.get_func_format()} on my phone. It showed: {result.content}")
+            )
+    return points
+
+
+def iter_decision_points(
+    domain: str,
+    split: str | None = None,
+    task_ids: Sequence[str] | None = None,
+    num_tasks: int | None = None,
+    solo: bool = False,
+    confirm_writes: bool = True,
+) -> list[DecisionPoint]:
+    """Decision points of the selected tasks, in task order then gold order."""
+    points: list[DecisionPoint] = []
+    for task in load_tasks(domain, split, task_ids=task_ids, num_tasks=num_tasks, solo=solo):
+        points.extend(task_decision_points(task, domain, solo=solo, confirm_writes=confirm_writes))
+    return points
+
+
+class DecisionScore(BaseModel):
+    name_ok: bool
+    exact_ok: bool
+    mismatched_args: list[str] = Field(default_factory=list)
+
+
+def score_action(action: AgentAction, point: DecisionPoint) -> DecisionScore:
+    if action.kind != "tool_call" or action.tool_name != point.gold.tool_name:
+        return DecisionScore(name_ok=False, exact_ok=False)
+    spec = point.state.tool(point.gold.tool_name)
+    mismatched = arguments_match(
+        action.arguments, point.gold.arguments, spec.parameters if spec else {}, point.compare_args
+    )
+    return DecisionScore(name_ok=True, exact_ok=not mismatched, mismatched_args=mismatched)
+
+
+def decision_key(record: dict[str, Any]) -> tuple:
+    return (record.get("config"), record.get("point_id"))
+
+
+def evaluate_point(agent: Any, point: DecisionPoint, config_name: str) -> dict[str, Any]:
+    """Ask the agent once on the point's state; a refused connection propagates, other errors are recorded."""
+    started = time.perf_counter()
+    error = None
+    action: AgentAction | None = None
+    info: dict[str, Any] = {}
+    try:
+        action, info = read_output(agent(state=point.state))
+    except Exception as exc:
+        if is_endpoint_failure(exc):
+            raise
+        error = f"{type(exc).__name__}: {exc}"
+    latency = time.perf_counter() - started
+    score = score_action(action, point) if action is not None else DecisionScore(name_ok=False, exact_ok=False)
+    validation = validate_action(action, point.state.tools, solo=point.solo) if action is not None else None
+    return {
+        "version": 1,
+        "config": config_name,
+        "point_id": point.id,
+        "domain": point.domain,
+        "task_id": point.task_id,
+        "index": point.index,
+        "solo": point.solo,
+        "derivable": point.derivable,
+        "writes": point.writes,
+        "gold": point.gold.model_dump(),
+        "action": action.model_dump() if action is not None else None,
+        "name_ok": score.name_ok,
+        "exact_ok": score.exact_ok,
+        "mismatched_args": score.mismatched_args,
+        "valid": action is not None and validation is None,
+        "validation_error": validation,
+        "error": error,
+        "latency_s": round(latency, 4),
+        "lm_calls": info_lm_calls(info),
+        "usage": info_usage(info),
+        "parse_failures": info_parse_failures(info),
+        "info": info,
+    }
+
+
+def evaluate_decisions(
+    agent: Any,
+    points: Sequence[DecisionPoint],
+    out: Path | str,
+    config_name: str = "default",
+    concurrency: int = 1,
+    progress: bool = False,
+    console: Console | None = None,
+) -> list[dict[str, Any]]:
+    """Score ``agent`` on each point; append one line per point to ``<out>/decisions.jsonl``.
+
+    Resumable: points already recorded for ``config_name`` are skipped. Returns the records of
+    ``points``, in their order.
+    """
+    out = Path(out)
+    appender = JsonlAppender(out / DECISIONS_FILE)
+    done = {decision_key(r) for r in read_jsonl(out / DECISIONS_FILE)}
+    todo = [p for p in points if (config_name, p.id) not in done]
+
+    def job(point: DecisionPoint) -> dict[str, Any]:
+        record = evaluate_point(agent, point, config_name)
+        appender.append(record)
+        return record
+
+    bar = Progress(
+        TextColumn(f"[bold]{config_name} decisions"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+        console=console or Console(stderr=True), disable=not progress,
+    )
+    with bar:
+        bar_task = bar.add_task("decisions", total=len(todo))
+        if concurrency <= 1:
+            for point in todo:
+                job(point)
+                bar.advance(bar_task)
+        else:
+            with ThreadPoolExecutor(max_workers=concurrency) as pool:
+                futures = [pool.submit(contextvars.copy_context().run, job, p) for p in todo]
+                try:
+                    for future in futures:
+                        future.result()
+                        bar.advance(bar_task)
+                except BaseException:
+                    for f in futures:
+                        f.cancel()
+                    raise
+    by_id = {r["point_id"]: r for r in load_decision_results(out, config_name)}
+    return [by_id[p.id] for p in points if p.id in by_id]
+
+
+def load_decision_results(out: Path | str, config_name: str | None = None) -> list[dict[str, Any]]:
+    path = Path(out)
+    if path.is_dir() or path.suffix != ".jsonl":
+        path = path / DECISIONS_FILE
+    records = dedupe(read_jsonl(path), key=decision_key)
+    return [r for r in records if config_name is None or r.get("config") == config_name]
+
+
+def _rate(records: list[dict[str, Any]], field: str) -> float | None:
+    return sum(1 for r in records if r.get(field)) / len(records) if records else None
+
+
+def summarize_decisions(records: list[dict[str, Any]]) -> dict[str, Any]:
+    """Accuracy on name and on name+arguments, overall and on the derivable subset, with counts."""
+    derivable = [r for r in records if r.get("derivable")]
+
+    def block(rs: list[dict[str, Any]]) -> dict[str, Any]:
+        return {
+            "n": len(rs),
+            "name_correct": sum(1 for r in rs if r.get("name_ok")),
+            "exact_correct": sum(1 for r in rs if r.get("exact_ok")),
+            "name_accuracy": _rate(rs, "name_ok"),
+            "exact_accuracy": _rate(rs, "exact_ok"),
+        }
+
+    usage = [r.get("usage") or {} for r in records]
+    return {
+        "configs": sorted({str(r.get("config")) for r in records}),
+        **block(records),
+        "derivable": block(derivable),
+        "valid_rate": _rate(records, "valid"),
+        "errors": sum(1 for r in records if r.get("error")),
+        "parse_failures": sum(int(r.get("parse_failures") or 0) for r in records),
+        "mean_latency_s": sum(float(r.get("latency_s") or 0) for r in records) / len(records) if records else None,
+        "mean_prompt_tokens": sum(u.get("prompt_tokens", 0) for u in usage) / len(records) if records else None,
+        "enough_points": len(records) >= RECOMMENDED_POINTS,
+    }
+
+
+def decision_table(summaries: dict[str, dict[str, Any]], title: str = "Decisions") -> Table:
+    """One row per config: ``{config: summarize_decisions(records of that config)}``."""
+    table = Table(title=title)
+    for column in ("config", "points", "name acc", "exact acc", "derivable", "name acc (der.)",
+                   "exact acc (der.)", "valid", "errors", "s/point"):
+        table.add_column(column, justify="left" if column == "config" else "right")
+
+    def pct(v: float | None) -> str:
+        return "-" if v is None else f"{100 * v:.1f}%"
+
+    for config, s in summaries.items():
+        d = s["derivable"]
+        table.add_row(
+            config, str(s["n"]), f"{pct(s['name_accuracy'])} ({s['name_correct']})",
+            f"{pct(s['exact_accuracy'])} ({s['exact_correct']})", str(d["n"]),
+            pct(d["name_accuracy"]), pct(d["exact_accuracy"]), pct(s["valid_rate"]), str(s["errors"]),
+            "-" if s["mean_latency_s"] is None else f"{s['mean_latency_s']:.2f}",
+        )
+    return table

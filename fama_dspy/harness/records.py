@@ -1,0 +1,188 @@
+"""Episode records: one JSON line per finished simulation in ``<out>/episodes.jsonl``.
+
+Lines are appended (flush + fsync) the moment an episode ends, so a crash or Ctrl-C loses nothing
+that finished; a torn last line from a crash is skipped on reading and never glued to the next
+record. A record is identified by ``episode_key``; when a key occurs twice (a rerun of errored
+episodes), the later line wins.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from collections import Counter
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any, ClassVar
+
+from tau2.data_model.simulation import RewardInfo
+
+from fama_dspy.harness.convert import dump_message
+from fama_dspy.harness.decision_log import DecisionRecord
+
+EPISODES_FILE = "episodes.jsonl"
+RECORD_VERSION = 1
+SUCCESS_TOLERANCE = 1e-6  # τ²'s is_successful: reward within 1e-6 of 1
+
+
+def is_success(reward: float | None) -> bool:
+    return reward is not None and abs(float(reward) - 1.0) <= SUCCESS_TOLERANCE
+
+
+class JsonlAppender:
+    """Appends JSON lines durably; one lock per file so concurrent episodes never interleave."""
+
+    _locks: ClassVar[dict[str, threading.Lock]] = {}
+    _locks_guard: ClassVar[threading.Lock] = threading.Lock()
+
+    def __init__(self, path: Path | str):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self._locks_guard:
+            self._lock = self._locks.setdefault(str(self.path.resolve()), threading.Lock())
+
+    def append(self, record: dict[str, Any]) -> None:
+        line = json.dumps(record, ensure_ascii=False, default=str)
+        with self._lock, open(self.path, "a+b") as fh:
+            fh.seek(0, os.SEEK_END)
+            if fh.tell() > 0:
+                fh.seek(-1, os.SEEK_END)
+                if fh.read(1) != b"\n":
+                    fh.write(b"\n")  # a torn line from a crash must not swallow this record
+            fh.write(line.encode("utf-8") + b"\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+
+
+def read_jsonl(path: Path | str) -> list[dict[str, Any]]:
+    """All parseable records; unparseable lines (a crash mid-write) are skipped."""
+    path = Path(path)
+    if not path.exists():
+        return []
+    records = []
+    with open(path, encoding="utf-8") as fh:
+        for line in fh:
+            line = line.strip()
+            if not line:
+                continue
+            try:
+                value = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            if isinstance(value, dict):
+                records.append(value)
+    return records
+
+
+def episode_key(record: dict[str, Any]) -> tuple:
+    """(config, domain, solo, user kind, task id, trial): what a resumed run skips."""
+    return (
+        record.get("config"),
+        record.get("domain"),
+        bool(record.get("solo")),
+        record.get("user"),
+        str(record.get("task_id")),
+        int(record.get("trial", 0)),
+    )
+
+
+def dedupe(records: Iterable[dict[str, Any]], key=episode_key) -> list[dict[str, Any]]:
+    """One record per key, the last one written, in first-seen key order."""
+    latest: dict[tuple, dict[str, Any]] = {}
+    for record in records:
+        latest[key(record)] = record
+    return list(latest.values())
+
+
+def load_episodes(out: Path | str, config_name: str | None = None) -> list[dict[str, Any]]:
+    """Episode records of ``out`` (a folder or the jsonl file itself), deduplicated by key."""
+    path = Path(out)
+    if path.is_dir() or path.suffix != ".jsonl":
+        path = path / EPISODES_FILE
+    records = dedupe(read_jsonl(path))
+    if config_name is not None:
+        records = [r for r in records if r.get("config") == config_name]
+    return records
+
+
+def reward_details(reward_info: RewardInfo) -> dict[str, Any]:
+    """τ²'s reward breakdown and checks as plain data (which gold actions matched, what was said...)."""
+    details: dict[str, Any] = {
+        "reward_basis": [getattr(b, "value", str(b)) for b in (reward_info.reward_basis or [])],
+        "db_match": reward_info.db_check.db_match if reward_info.db_check else None,
+        "action_checks": [
+            {
+                "action_id": c.action.action_id,
+                "name": c.action.name,
+                "requestor": c.action.requestor,
+                "arguments": c.action.arguments,
+                "matched": c.action_match,
+            }
+            for c in reward_info.action_checks or []
+        ],
+        "communicate_checks": [{"info": c.info, "met": c.met} for c in reward_info.communicate_checks or []],
+        "env_assertions": [
+            {
+                "func_name": c.env_assertion.func_name,
+                "env_type": c.env_assertion.env_type,
+                "arguments": c.env_assertion.arguments,
+                "met": c.met,
+            }
+            for c in reward_info.env_assertions or []
+        ],
+        "info": reward_info.info,
+    }
+    return json.loads(json.dumps(details, default=str))
+
+
+def reward_breakdown(reward_info: RewardInfo) -> dict[str, float]:
+    return {getattr(k, "value", str(k)): float(v) for k, v in (reward_info.reward_breakdown or {}).items()}
+
+
+def decision_totals(decisions: list[DecisionRecord], agent_seconds: float | None = None) -> dict[str, Any]:
+    specialists: Counter[str] = Counter()
+    for d in decisions:
+        specialists.update(d.specialists)
+    return {
+        "decisions": len(decisions),
+        "lm_calls": sum(d.lm_calls for d in decisions),
+        "prompt_tokens": sum(d.usage.get("prompt_tokens", 0) for d in decisions),
+        "completion_tokens": sum(d.usage.get("completion_tokens", 0) for d in decisions),
+        "agent_seconds": round(sum(d.latency_s for d in decisions) if agent_seconds is None else agent_seconds, 4),
+        "invalid_actions": sum(d.invalid_actions for d in decisions),
+        "agent_exceptions": sum(1 for d in decisions if d.exception),
+        "fallbacks": sum(1 for d in decisions if d.fallback),
+        "parse_failures": sum(d.parse_failures for d in decisions),
+        "specialists": dict(specialists),
+    }
+
+
+def user_token_totals(messages: list[Any]) -> dict[str, int]:
+    """Tokens the simulated user spent, from the usage τ² and our user attach to user messages."""
+    totals = {"user_prompt_tokens": 0, "user_completion_tokens": 0}
+    for m in messages:
+        if getattr(m, "role", None) == "user" and isinstance(getattr(m, "usage", None), dict):
+            totals["user_prompt_tokens"] += int(m.usage.get("prompt_tokens") or 0)
+            totals["user_completion_tokens"] += int(m.usage.get("completion_tokens") or 0)
+    return totals
+
+
+def repeated_calls(messages: list[Any], write_tools: set[str]) -> dict[str, int]:
+    """Agent tool calls identical (name + arguments) to an earlier one; the reward ignores them (DESIGN §8)."""
+    seen: set[str] = set()
+    counts = {"repeated_calls": 0, "repeated_writes": 0}
+    for m in messages:
+        if getattr(m, "role", None) != "assistant" or not getattr(m, "tool_calls", None):
+            continue
+        for c in m.tool_calls:
+            signature = json.dumps([c.name, c.arguments], sort_keys=True, default=str)
+            if signature in seen:
+                counts["repeated_calls"] += 1
+                counts["repeated_writes"] += c.name in write_tools
+            seen.add(signature)
+    return counts
+
+
+def dump_messages(messages: list[Any]) -> list[dict[str, Any]]:
+    return [dump_message(m) for m in messages]

@@ -1,0 +1,1 @@
+"""Tests of fama_dspy.harness (the τ²-bench harness)."""
