@@ -11,8 +11,15 @@ from fama_dspy.adapters import JSONModeAdapter, NativeToolCallingAdapter
 from fama_dspy.conversation import DecisionState, render_messages, render_tools, to_openai_messages
 from fama_dspy.errors import ConfigError
 from fama_dspy.lm_calls import record_lm_calls
-from fama_dspy.signatures.action import AgentAction
-from fama_dspy.signatures.tool_use import FOLLOW_UP_INSTRUCTION, ToolUse, ToolUseFunctionCalling, ToolUseReAct
+from fama_dspy.signatures.action import AgentAction, SoloToolCall
+from fama_dspy.signatures.tool_use import (
+    FOLLOW_UP_INSTRUCTION,
+    SoloToolUse,
+    SoloToolUseReAct,
+    ToolUse,
+    ToolUseFunctionCalling,
+    ToolUseReAct,
+)
 
 MODES = ("react", "fc")
 
@@ -56,6 +63,9 @@ class ToolUseAgent(dspy.Module):
         if follow_up_prompting:
             signature = signature.append_instructions(FOLLOW_UP_INSTRUCTION)
         self.decide = dspy.Predict(signature)
+        if mode == "react":
+            # Solo tasks (a ticket, no user) get a signature whose only action is a tool call.
+            self.decide_solo = dspy.Predict(SoloToolUseReAct if reasoning else SoloToolUse)
 
     def forward(self, state: DecisionState, context: str = "", feedback: str = "") -> dspy.Prediction:
         parse_failures = 0
@@ -93,8 +103,14 @@ class ToolUseAgent(dspy.Module):
         if self.mode == "react":
             inputs = {"policy": state.policy, "tools": render_tools(state.tools), "ticket": state.ticket,
                       "conversation": render_messages(state.messages), **optional}
+            predictor = self.decide_solo if state.solo else self.decide
             with dspy.context(adapter=self.adapter):
-                pred = self.decide(**{k: v for k, v in inputs.items() if v}, config=config)
+                pred = predictor(**{k: v for k, v in inputs.items() if v}, config=config)
+            if state.solo:
+                call = pred.call
+                if not isinstance(call, SoloToolCall):
+                    call = SoloToolCall.model_validate(call)
+                return call.as_action(), pred.get("reasoning") or "", False
             action = pred.action
             if not isinstance(action, AgentAction):
                 action = AgentAction.model_validate(action)

@@ -30,3 +30,18 @@ class AgentAction(BaseModel):
 
             return f"{self.tool_name}({json.dumps(self.arguments, sort_keys=True, ensure_ascii=False)})"
         return f"say: {self.message}"
+
+
+class SoloToolCall(BaseModel):
+    """The next action in solo mode, where the only possible action is a tool call.
+
+    A separate type because a small model given the choice writes messages to a user who is not
+    there (measured: most solo decisions of the 1.5B model were rejected messages); without a
+    ``kind`` field it cannot make that mistake.
+    """
+
+    tool_name: str = Field(description="exact name of the tool to call")
+    arguments: dict[str, Any] = Field(default_factory=dict, description="argument values as a JSON object")
+
+    def as_action(self) -> AgentAction:
+        return AgentAction(kind="tool_call", tool_name=self.tool_name, arguments=self.arguments)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import dspy
-from fama_dspy.signatures.action import AgentAction
+from fama_dspy.signatures.action import AgentAction, SoloToolCall
 
 #: IRMA's follow-up prompting, appended to the instructions when enabled.
 FOLLOW_UP_INSTRUCTION = (
@@ -36,6 +36,26 @@ class ToolUse(dspy.Signature):
 #: The ReAct variant: a short thought before the action.
 ToolUseReAct = ToolUse.prepend(
     "reasoning", dspy.OutputField(desc="one or two sentences: what the state requires next"), type_=str
+)
+
+
+class SoloToolUse(dspy.Signature):
+    """Resolve the ticket as a back-office agent that follows the policy. No user is present:
+    every step is exactly one tool call. Look things up before acting, never repeat a call that
+    already succeeded, and call `done` once the ticket is resolved.
+    Use only ids and values that appear in the ticket or in tool results."""
+
+    policy: str = dspy.InputField(desc="rules you must follow")
+    tools: str = dspy.InputField(desc="name(arg: type, * = required) - description")
+    ticket: str = dspy.InputField(desc="the request to resolve")
+    conversation: str = dspy.InputField(desc="your tool calls and their results so far, oldest first")
+    context: str | None = dspy.InputField(desc="notes from helper agents for this step")
+    feedback: str | None = dspy.InputField(desc="why your previous answer was rejected; fix it")
+    call: SoloToolCall = dspy.OutputField()
+
+
+SoloToolUseReAct = SoloToolUse.prepend(
+    "reasoning", dspy.OutputField(desc="one or two sentences: what the ticket still needs"), type_=str
 )
 
 

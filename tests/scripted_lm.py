@@ -23,6 +23,7 @@ ROLE_MARKERS = (
     ("tor", "`facts`"),
     ("pln", "`steps`"),
     ("agent", "`action`"),
+    ("agent", "`call`"),  # the solo signature's output
 )
 PROMPT_TOKENS = 100
 COMPLETION_TOKENS = 10
@@ -33,8 +34,11 @@ def json_reply(**fields: Any) -> str:
 
 
 def action_reply(reasoning: str = "next step", **action: Any) -> str:
-    """A ReAct tool-use answer in JSONAdapter format."""
-    return json.dumps({"reasoning": reasoning, "action": action})
+    """A ReAct tool-use answer in JSONAdapter format (it also fills the solo signature's ``call``)."""
+    reply: dict[str, Any] = {"reasoning": reasoning, "action": action}
+    if action.get("kind") == "tool_call":
+        reply["call"] = {"tool_name": action.get("tool_name", ""), "arguments": action.get("arguments", {})}
+    return json.dumps(reply)
 
 
 def tool_call_reply(name: str, text: str | None = None, **args: Any) -> dict:

@@ -1,8 +1,10 @@
+import json
+
 import dspy
 import pytest
 from fama_dspy.signatures.action import AgentAction
 from fama_dspy.signatures.tool_use import FOLLOW_UP_INSTRUCTION
-from scripted_lm import action_reply, tool_call_reply
+from scripted_lm import action_reply, scripted_lm, tool_call_reply
 
 from fama_dspy.action_parsing import FALLBACK_MESSAGE
 from fama_dspy.agent import ToolUseAgent
@@ -159,10 +161,22 @@ def test_unknown_mode_is_a_config_error():
 @pytest.mark.parametrize("mode", ["react", "fc"])
 def test_save_load_round_trip(tmp_path, mode):
     agent = ToolUseAgent(mode=mode)
-    assert [name for name, _ in agent.named_predictors()] == ["decide"]
+    expected = ["decide", "decide_solo"] if mode == "react" else ["decide"]
+    assert [name for name, _ in agent.named_predictors()] == expected
     agent.decide.signature = agent.decide.signature.with_instructions("Tuned instructions.")
     agent.save(tmp_path / "agent.json")
     loaded = ToolUseAgent(mode=mode)
     assert loaded.decide.signature.instructions != "Tuned instructions."
     loaded.load(tmp_path / "agent.json")
     assert loaded.decide.signature.instructions == "Tuned instructions."
+
+
+def test_solo_react_uses_a_tool_call_only_signature(state):
+    """In solo mode the model cannot choose to write to an absent user: its output is a tool call."""
+    solo = state.model_copy(update={"ticket": "Create a task for user_1."})
+    lm, engine = scripted_lm({"agent": [json.dumps({"reasoning": "r", "call": {"tool_name": "get_users", "arguments": {}}})]})
+    with dspy.context(lm=lm):
+        pred = ToolUseAgent(mode="react")(state=solo)
+    assert pred.action == AgentAction(kind="tool_call", tool_name="get_users", arguments={})
+    system = engine.calls[0].system
+    assert "`call`" in system and "`action`" not in system

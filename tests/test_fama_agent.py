@@ -182,7 +182,7 @@ def test_follow_up_prompting_reaches_the_agent(scripted, state):
 def test_named_predictors_and_active_specialists():
     agent = FamaAgent(specialists=["MEM", "ver", "dce", "tor"])
     assert agent.active_specialists == ("dce", "tor", "ver", "mem")
-    assert [n for n, _ in agent.named_predictors()] == ["agent.decide", "dce.extract", "tor.reformat", "ver.verify"]
+    assert [n for n, _ in agent.named_predictors()] == ["agent.decide", "agent.decide_solo", "dce.extract", "tor.reformat", "ver.verify"]
     assert not hasattr(agent, "tsa")
 
 
