@@ -26,6 +26,9 @@ _SCHEMA_KEYS = {
 }
 # A fenced block (```json ... ``` or ``` ... ```) or Qwen's <tool_call> tag when the server left it in the text.
 _BLOCK = re.compile(r"```(?:json)?\s*(.*?)```|<tool_call>\s*(.*?)\s*</tool_call>", re.DOTALL)
+# Any XML-ish tag the model wraps a call in; measured: the 1.5B coder model writes
+# "<tool_response>\n{"name": ..., "arguments": ...}" (an invented tag, often unclosed).
+_TAG = re.compile(r"</?[A-Za-z_][A-Za-z0-9_-]*>")
 
 
 def echoes_schema(arguments: dict[str, Any]) -> bool:
@@ -85,6 +88,9 @@ def tool_call_from_text(text: str, tool_names: set[str] | frozenset[str] = froze
     stripped = text.strip()
     if stripped.startswith(("{", "[")):
         candidates.append(stripped)
+    untagged = _TAG.sub("", text).strip()
+    if untagged != stripped and untagged.startswith(("{", "[")):
+        candidates.append(untagged)
     for candidate in candidates:
         try:
             obj = json.loads(candidate)

@@ -81,3 +81,12 @@ def test_fallback_asks_again_or_ends_a_solo_task():
     solo = DecisionState(policy="", tools=[ToolSpec(name="done")], ticket="t")
     assert fallback_action(solo) == AgentAction(kind="tool_call", tool_name="done")
     assert fallback_action(DecisionState(policy="", tools=[], ticket="t")).kind == "message"
+
+
+def test_call_wrapped_in_an_invented_tag_is_recovered():
+    """Measured on the 1.5B coder model: a call wrapped in an unclosed <tool_response> tag."""
+    text = '<tool_response>\n{"name": "get_reservation_details", "arguments": {"reservation_id": "ZFA04Y"}}'
+    action = tool_call_from_text(text, {"get_reservation_details"})
+    assert action is not None and action.tool_name == "get_reservation_details"
+    assert action.arguments == {"reservation_id": "ZFA04Y"}
+    assert tool_call_from_text("<note>Thanks, your booking is confirmed.</note>", {"get_reservation_details"}) is None
