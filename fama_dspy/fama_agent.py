@@ -15,6 +15,40 @@ from fama_dspy.specialists import SPECIALISTS, normalize_codes
 from fama_dspy.specialists.verifier import ActionVerifier
 
 REVISION_FEEDBACK = "Your proposed action `{action}` was rejected by a check: {reason}\nDecide again."
+#: Version of the "fama_program" block a saved agent carries (``fama_dspy.optimizers.program``).
+PROGRAM_SCHEMA_VERSION = 1
+#: Per-turn gates of a context specialist, read from the state before the decision (no LM call):
+#: "always"; "user_turn": the last message is the user's (or nothing yet: the ticket or the first
+#: request has just arrived); "tool_result": the last message is a tool result.
+GATES = ("always", "user_turn", "tool_result")
+
+
+def gate_open(gate: str, state: DecisionState) -> bool:
+    """Whether a specialist with this gate runs before the decision on ``state``."""
+    if gate == "always":
+        return True
+    last = state.messages[-1] if state.messages else None
+    if gate == "user_turn":
+        return last is None or last.role == "user"
+    if gate == "tool_result":
+        return last is not None and last.role == "tool"
+    raise ConfigError(f"Unknown gate {gate!r}; valid gates: {', '.join(GATES)}.")
+
+
+def check_gates(gates: dict | None, specialists) -> dict[str, str]:
+    """Gates keyed by specialist code, validated; "always" entries are dropped (the default)."""
+    out: dict[str, str] = {}
+    for code, gate in (gates or {}).items():
+        key = str(code).strip().lower()
+        if key == "ver":
+            raise ConfigError("VER has no gate: it checks the proposed action itself (state-changing calls and repeats).")
+        if key not in specialists:
+            raise ConfigError(f"Gate for {key!r}, which is not an active specialist ({', '.join(specialists) or 'none'}).")
+        if gate not in GATES:
+            raise ConfigError(f"Unknown gate {gate!r} for {key}; valid gates: {', '.join(GATES)}.")
+        if gate != "always":
+            out[key] = gate
+    return out
 
 
 class FamaAgent(dspy.Module):
@@ -27,8 +61,13 @@ class FamaAgent(dspy.Module):
     revised action is not re-checked: one revision bounds the cost. Which actions VER checks is its
     own ``applies_to``: state-changing tool calls and exact repeats of the last call.
 
+    ``gates`` (code -> one of ``GATES``) skips a context specialist on turns where its gate is
+    closed: a cheap per-turn activation rule that activation tuning may set. TOR also keeps its own
+    rule (``tor_min_chars``).
+
     Each active specialist is an attribute named by its code (``self.dce``, ...), so predictor
-    names read ``dce.extract``, ``agent.decide``, and so on.
+    names read ``dce.extract``, ``agent.decide``, and so on. ``program_info`` (profile, tuning
+    record, model spec) travels with the saved state in a versioned "fama_program" block.
     """
 
     def __init__(
@@ -41,12 +80,15 @@ class FamaAgent(dspy.Module):
         adapter: dspy.Adapter | None = None,
         max_workers: int = 4,
         tor_min_chars: int = 400,
+        gates: dict[str, str] | None = None,
     ):
         super().__init__()
         if max_workers < 1:
             raise ConfigError(f"max_workers must be at least 1, not {max_workers}.")
         self.base = base
         self.active_specialists = normalize_codes(specialists)
+        self.gates = check_gates(gates, self.active_specialists)
+        self.program_info: dict = {}
         self.verify_and_revise = verify_and_revise
         self.follow_up_prompting = follow_up_prompting
         self.max_workers = max_workers
@@ -93,6 +135,7 @@ class FamaAgent(dspy.Module):
                     fallback = revision.fallback
         info = {
             "specialists_ran": list(sections),
+            "specialists_gated": [c for c in self.context_specialists if not gate_open(self.gates.get(c, "always"), state)],
             "sections": sections,
             "parse_failures": parse_failures,
             "specialist_parse_failures": {c: r.parse_failures for c, r in results.items() if r.get("parse_failures")},
@@ -111,7 +154,7 @@ class FamaAgent(dspy.Module):
         DSPy settings live in a context variable, so each task runs in a copy of the caller's
         context: the threads see the caller's LM, adapter, callbacks and usage tracker.
         """
-        codes = self.context_specialists
+        codes = tuple(c for c in self.context_specialists if gate_open(self.gates.get(c, "always"), state))
         remote = [c for c in codes if c != "mem"]  # MEM needs no LM: run it inline.
         results: dict[str, dspy.Prediction] = {}
         if len(remote) > 1 and self.max_workers > 1:
@@ -126,7 +169,8 @@ class FamaAgent(dspy.Module):
 
     # Numeric settings are not predictor state: save them with it (DESIGN §6) so a tuned agent reloads whole.
     def dump_state(self, json_mode=True):
-        return {**super().dump_state(json_mode=json_mode), "fama": self.settings()}
+        program = {"schema_version": PROGRAM_SCHEMA_VERSION, **self.program_info}
+        return {**super().dump_state(json_mode=json_mode), "fama": self.settings(), "fama_program": program}
 
     def load_state(self, state, *, allow_unsafe_lm_state=False):
         saved = state.get("fama")
@@ -139,6 +183,9 @@ class FamaAgent(dspy.Module):
                         "build the agent with the saved configuration first (configs.load_agent does)."
                     )
             self._apply_settings(saved)
+        program = state.get("fama_program")
+        if isinstance(program, dict):
+            self.program_info = {k: v for k, v in program.items() if k != "schema_version"}
         return super().load_state(state, allow_unsafe_lm_state=allow_unsafe_lm_state)
 
     def settings(self) -> dict:
@@ -149,6 +196,7 @@ class FamaAgent(dspy.Module):
             "verify_and_revise": self.verify_and_revise,
             "follow_up_prompting": self.follow_up_prompting,
             "max_workers": self.max_workers,
+            "gates": dict(self.gates),
         }
         if "mem" in self.active_specialists:
             settings["memory_k"] = self.mem.k
@@ -160,6 +208,8 @@ class FamaAgent(dspy.Module):
         self.verify_and_revise = saved.get("verify_and_revise", self.verify_and_revise)
         self.follow_up_prompting = saved.get("follow_up_prompting", self.follow_up_prompting)
         self.max_workers = saved.get("max_workers", self.max_workers)
+        if "gates" in saved:
+            self.gates = check_gates(saved["gates"], self.active_specialists)
         if "memory_k" in saved and "mem" in self.active_specialists:
             self.mem.k = saved["memory_k"]
         if "tor_min_chars" in saved and "tor" in self.active_specialists:

@@ -1,0 +1,269 @@
+"""The two tuning runs the CLI exposes (``fama compile``, ``fama tune``), as plain functions.
+
+``compile_program``: decision dataset of the train split → split by task into tuning-train,
+tuning-validation and held-out → instruction tuning (GEPA or MIPROv2) → acceptance check on the
+held-out points and on solo episodes → save the kept program (tuned, or untuned when the check
+rejects the tuned one) with the whole record in ``data/compiled/``.
+
+``tune_program_activation``: the Optuna activation study over the profile's selection thresholds,
+per-turn gates, memory k and verify-and-revise, on train decision points and solo episodes; the
+best configuration is saved as a program, with a tuned program's instructions if one is given.
+
+Both refuse splits with test tasks unless ``allow_test_split`` (``dataset.guard_split``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import dspy
+from fama_dspy.optimizers.acceptance import AcceptanceReport, check_acceptance
+from fama_dspy.optimizers.activation import (
+    DEFAULT_OBJECTIVE,
+    DEFAULT_SPACE,
+    ActivationSpace,
+    ActivationStudyReport,
+    Objective,
+    best_config,
+    decision_units,
+    default_agent_factory,
+    solo_episode_units,
+    tune_activation,
+)
+from fama_dspy.optimizers.dataset import (
+    DEFAULT_DATASET_DIR,
+    guard_split,
+    load_or_build,
+    split_by_task,
+    to_examples,
+)
+from fama_dspy.optimizers.evaluation import decision_scorer, solo_episode_scorer
+from fama_dspy.optimizers.instructions import InstructionTuning, tune_instructions
+from fama_dspy.optimizers.program import default_program_path, load_program, save_program
+from rich.console import Console
+
+from fama_dspy.errors import ConfigError
+from fama_dspy.fama_agent import FamaAgent
+
+SOLO_DOMAINS = ("telecom", "mock")
+DEFAULT_RUNS_DIR = Path("runs")
+
+
+@dataclass
+class CompileResult:
+    path: Path
+    kept: str  # "tuned" or "untuned"
+    tuning: InstructionTuning
+    acceptance: AcceptanceReport
+
+
+def _load_profile(profile: Any) -> Any:
+    if profile is None or not isinstance(profile, (str, Path)):
+        return profile
+    from fama_dspy.analysis.profile import FailureProfile
+
+    return FailureProfile.load(profile)
+
+
+def _solo_settings(domain: str, split: str, solo_domain: str | None, solo_split: str | None) -> tuple[str | None, str | None]:
+    """The domain and split of the solo episodes: the tuning domain when it has a solo mode."""
+    if solo_domain is None:
+        solo_domain = domain if domain in SOLO_DOMAINS else None
+    if solo_domain is not None and solo_domain not in SOLO_DOMAINS:
+        raise ConfigError(f"{solo_domain} has no solo mode; solo episodes run on: {', '.join(SOLO_DOMAINS)}.")
+    if solo_domain is not None and solo_split is None:
+        solo_split = split if solo_domain == domain else "train"
+    return solo_domain, solo_split
+
+
+def compile_program(
+    agent: FamaAgent,
+    *,
+    domain: str,
+    lm: dspy.LM,
+    split: str = "train",
+    allow_test_split: bool = False,
+    optimizer: str = "gepa",
+    max_lm_calls: int = 300,
+    reflection_lm: dspy.LM | None = None,
+    model_spec: str = "",
+    profile: Any = None,
+    task_ids: Sequence[str] | None = None,
+    num_tasks: int | None = None,
+    solo_decisions: bool = False,
+    held_out_fraction: float = 0.3,
+    val_fraction: float = 0.3,
+    with_demos: bool = False,
+    gepa_log_dir: Path | str | None = None,
+    solo_domain: str | None = None,
+    solo_split: str | None = None,
+    solo_task_ids: Sequence[str] | None = None,
+    solo_num_tasks: int | None = None,
+    solo_trials: int = 1,
+    solo_max_steps: int = 30,
+    tolerance: float = 0.0,
+    out: Path | str | None = None,
+    name: str | None = None,
+    dataset_root: Path | str = DEFAULT_DATASET_DIR,
+    runs_dir: Path | str = DEFAULT_RUNS_DIR,
+    num_threads: int = 1,
+    seed: int = 0,
+    progress: bool = True,
+    console: Console | None = None,
+) -> CompileResult:
+    """Tune ``agent``'s instructions on train decision points, check, and save the kept program.
+
+    ``lm``: the task model; ``reflection_lm``: GEPA's reflection / MIPROv2's proposal model (default
+    ``lm``); ``model_spec`` is recorded as the model the program was tuned for. Solo episodes of
+    ``solo_domain`` (default: ``domain`` if it has a solo mode; none for airline/retail unless
+    given) join the acceptance check. ``out`` defaults to ``data/compiled/<name>.json``.
+    ``gepa_log_dir``: GEPA's run directory; a rerun with the same one resumes GEPA's search (the
+    LM-call budget then counts from zero again).
+    """
+    console = console or Console(stderr=True)
+    guard_split(split, allow_test_split, domain=domain)
+    solo_domain, solo_split = _solo_settings(domain, split, solo_domain, solo_split)
+    if solo_domain is not None:
+        guard_split(solo_split, allow_test_split, domain=solo_domain)
+    profile = _load_profile(profile)
+    ds = load_or_build(domain, split, task_ids=task_ids, num_tasks=num_tasks, solo=solo_decisions,
+                       allow_test_split=allow_test_split, root=dataset_root)
+    examples = to_examples(ds)
+    tuning_examples, held_out = split_by_task(examples, held_out_fraction, seed=seed)
+    trainset, valset = split_by_task(tuning_examples, val_fraction, seed=seed + 1)
+    if not held_out or not trainset:
+        raise ConfigError(
+            f"{len(examples)} decision points from too few tasks to split into tuning and held-out sets; use more tasks."
+        )
+    if progress:
+        console.print(f"{domain}/{split}: {len(examples)} decision points → {len(trainset)} train, "
+                      f"{len(valset)} validation, {len(held_out)} held-out (split by task).")
+    name = name or f"{domain}-{optimizer}-{'-'.join(agent.active_specialists) or agent.base}"
+    path = Path(out) if out is not None else default_program_path(name)
+    with dspy.context(lm=lm):
+        tuning = tune_instructions(
+            agent, trainset, valset or None, optimizer=optimizer, max_lm_calls=max_lm_calls, task_lm=lm,
+            reflection_lm=reflection_lm, with_demos=with_demos, num_threads=num_threads, seed=seed,
+            log_dir=str(gepa_log_dir) if gepa_log_dir is not None else None, progress=progress, console=console,
+        )
+        score_episodes = None
+        if solo_domain is not None:
+            score_episodes = solo_episode_scorer(
+                domain=solo_domain, out=Path(runs_dir) / "compile" / name / "episodes", name=name,
+                task_ids=solo_task_ids, split=solo_split, num_tasks=solo_num_tasks, trials=solo_trials,
+                max_steps=solo_max_steps, progress=progress,
+            )
+        report = check_acceptance(agent, tuning.program, decision_scorer(held_out, num_threads=num_threads),
+                                  score_episodes, tolerance=tolerance)
+    kept_agent, kept = (tuning.program, "tuned") if report.accepted else (agent, "untuned")
+    if progress:
+        console.print("; ".join(report.reasons) + f" → keeping the {kept} program")
+    metadata = {
+        "kept": kept,
+        "tuning": tuning.record(),
+        "acceptance": report.as_dict(),
+        "data": {"domain": domain, "split": split, "points": len(examples), "train": len(trainset),
+                 "validation": len(valset), "held_out": len(held_out), "seed": seed,
+                 "solo_decisions": solo_decisions, "solo_domain": solo_domain, "solo_split": solo_split},
+    }
+    saved = save_program(kept_agent, path, metadata, profile=profile, model=model_spec or _lm_name(lm))
+    if progress:
+        console.print(f"Saved {kept} program to {saved}")
+    return CompileResult(saved, kept, tuning, report)
+
+
+def _lm_name(lm: dspy.LM) -> str:
+    route = getattr(lm, "fama_route", None)
+    return getattr(route, "spec", None) or getattr(lm, "model", "") or ""
+
+
+def tune_program_activation(
+    profile: Any,
+    *,
+    domain: str,
+    lm: dspy.LM,
+    split: str = "train",
+    allow_test_split: bool = False,
+    base: str = "react",
+    program: Path | str | FamaAgent | None = None,
+    model_spec: str = "",
+    task_ids: Sequence[str] | None = None,
+    num_tasks: int | None = None,
+    solo_decisions: bool = False,
+    solo_domain: str | None = None,
+    solo_split: str | None = None,
+    solo_task_ids: Sequence[str] | None = None,
+    solo_num_tasks: int | None = None,
+    solo_trials: int = 1,
+    solo_max_steps: int = 30,
+    n_trials: int = 20,
+    seed: int = 0,
+    space: ActivationSpace = DEFAULT_SPACE,
+    objective: Objective = DEFAULT_OBJECTIVE,
+    storage: Path | str | None = None,
+    study_name: str | None = None,
+    out: Path | str | None = None,
+    dataset_root: Path | str = DEFAULT_DATASET_DIR,
+    runs_dir: Path | str = DEFAULT_RUNS_DIR,
+    num_threads: int = 1,
+    progress: bool = True,
+    console: Console | None = None,
+) -> tuple[ActivationStudyReport, Path]:
+    """Run (or resume) the activation study on train data and save the best configuration.
+
+    ``profile``: a ``FailureProfile`` or its path. ``program``: a compiled program (path or agent)
+    whose tuned instructions the trial agents reuse. ``storage`` defaults to
+    ``runs/tune/<study_name>.db``. Returns the study report and the saved program's path.
+    """
+    console = console or Console(stderr=True)
+    guard_split(split, allow_test_split, domain=domain)
+    solo_domain, solo_split = _solo_settings(domain, split, solo_domain, solo_split)
+    if solo_domain is not None:
+        guard_split(solo_split, allow_test_split, domain=solo_domain)
+    profile = _load_profile(profile)
+    if profile is None:
+        raise ConfigError("Activation tuning needs the failure profile (run the failure analysis first).")
+    tuned = load_program(program) if isinstance(program, (str, Path)) else program
+    if tuned is not None:
+        base = tuned.base
+    ds = load_or_build(domain, split, task_ids=task_ids, num_tasks=num_tasks, solo=solo_decisions,
+                       allow_test_split=allow_test_split, root=dataset_root)
+    units = decision_units(to_examples(ds), num_threads=num_threads)
+    if solo_domain is not None:
+        from fama_dspy.harness.tasks import load_tasks
+
+        solo_ids = list(solo_task_ids) if solo_task_ids is not None else [
+            t.id for t in load_tasks(solo_domain, solo_split, num_tasks=solo_num_tasks, solo=True)]
+        units += solo_episode_units(solo_domain, solo_ids, split=solo_split, trials=solo_trials,
+                                    max_steps=solo_max_steps)
+    study_name = study_name or f"{domain}-{base}-activation"
+    storage = storage or Path(runs_dir) / "tune" / f"{study_name}.db"
+    factory = default_agent_factory(base=base, instructions_from=tuned)
+    with dspy.context(lm=lm):
+        report = tune_activation(
+            profile, units, storage=storage, study_name=study_name, n_trials=n_trials, seed=seed, space=space,
+            objective=objective, agent_factory=factory, workdir=Path(runs_dir) / "tune" / f"{study_name}-runs",
+            progress=progress,
+        )
+    config = best_config(report, space)
+    specialists = config.specialists(profile)
+    best = factory(config, specialists)
+    metadata = {"activation": {"study": report.as_dict(), "config": config.as_dict()},
+                "data": {"domain": domain, "split": split, "units": len(units), "solo_domain": solo_domain,
+                         "solo_split": solo_split}}
+    if tuned is not None and "tuning" in tuned.program_info:
+        metadata["tuning"] = tuned.program_info["tuning"]
+    path = Path(out) if out is not None else default_program_path(study_name)
+    saved = save_program(best, path, metadata, profile=profile, model=model_spec or _lm_name(lm))
+    if progress:
+        usage = report.usage
+        rate = "-" if usage.get("hit_rate") is None else f"{usage['hit_rate']:.1%}"
+        console.print(
+            f"Study {report.study_name}: {report.n_complete} complete, {report.n_pruned} pruned, {report.n_failed} failed; "
+            f"LM calls {usage.get('calls')}, served {usage.get('served')}, cache hit rate {rate}. "
+            f"Best: {', '.join(specialists) or 'no specialist'} → {saved}"
+        )
+    return report, saved
