@@ -33,7 +33,6 @@ from fama_dspy.conversation import DecisionState, Message
 from fama_dspy.harness.convert import (
     action_to_tau2,
     action_to_view,
-    new_tool_call_id,
     tau2_to_view,
     tools_to_specs,
 )
@@ -160,7 +159,9 @@ class FamaTau2Agent(LocalAgent[AdapterState]):
             # LLMSoloAgent's convention: the stop call becomes a text message holding the stop token.
             state.view.append(action_to_view(action, call_id="stop"))
             return AssistantMessage(role="assistant", content=STOP_TOKEN, cost=0.0, usage=usage)
-        call_id = new_tool_call_id()
+        # Deterministic within an episode (the view only grows), so fc-mode prompts, which show call
+        # ids, are identical across trials and DSPy's response cache can serve repeated trials.
+        call_id = f"call_{len(state.view)}"
         state.view.append(action_to_view(action, call_id=call_id))
         if action.kind == "tool_call":
             state.tool_names[call_id] = action.tool_name

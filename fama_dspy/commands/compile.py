@@ -1,0 +1,69 @@
+"""``fama compile``: tune the agent's and specialists' instructions on train decision points, check, save."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+from rich.console import Console
+
+from fama_dspy.commands.options import add_agent_args, add_model_args, add_task_args, agent_choice, make_lm_from_args
+
+console = Console()
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser(
+        "compile", help="tune instructions with GEPA or MIPROv2 on train decision points and save the program",
+        description="Claims are made on test tasks only, so the test split is refused unless --allow-test-split.",
+    )
+    add_model_args(parser)
+    add_task_args(parser, default_domain="airline")
+    add_agent_args(parser)
+    group = parser.add_argument_group("compile")
+    group.add_argument("--optimizer", default="gepa", choices=["gepa", "mipro"])
+    group.add_argument("--budget", type=int, default=300, help="LM calls the optimizer may spend (task + reflection)")
+    group.add_argument("--reflection-model", default=None, help="GEPA reflection / MIPROv2 proposal model (default: --model)")
+    group.add_argument("--with-demos", action="store_true", help="MIPROv2: also select few-shot demos")
+    group.add_argument("--solo-domain", default=None, help="solo episodes for the acceptance check (default: the domain if solo)")
+    group.add_argument("--solo-num-tasks", type=int, default=None)
+    group.add_argument("--out", type=Path, default=None, help="default: data/compiled/<name>.json")
+    group.add_argument("--allow-test-split", action="store_true")
+    group.add_argument("--seed", type=int, default=0)
+    parser.set_defaults(handler=run, agent="react")
+
+
+def run(args: argparse.Namespace) -> int:
+    from fama_dspy.commands.options import task_ids_arg
+    from fama_dspy.optimizers.dataset import guard_split
+    from fama_dspy.optimizers.pipeline import compile_program
+
+    guard_split(args.split, args.allow_test_split, domain=args.domain)  # before any model starts
+    lm = make_lm_from_args(args)
+    reflection_lm = None
+    if args.reflection_model:
+        from fama_dspy.lm import make_lm
+
+        reflection_lm = make_lm(args.reflection_model, temperature=0.7)
+    choice = agent_choice(args, domain=args.domain)
+    if choice.factory is None:
+        from fama_dspy.errors import ConfigError
+
+        raise ConfigError("τ²'s reference agent has no DSPy predictors to compile; pick react, fc, irma or fama")
+    started = time.perf_counter()
+    result = compile_program(
+        choice.factory(), domain=args.domain, lm=lm, split=args.split, allow_test_split=args.allow_test_split,
+        optimizer=args.optimizer, max_lm_calls=args.budget, reflection_lm=reflection_lm, model_spec=args.model,
+        profile=args.profile, task_ids=task_ids_arg(args), num_tasks=args.num_tasks, with_demos=args.with_demos,
+        solo_domain=args.solo_domain, solo_num_tasks=args.solo_num_tasks, out=args.out,
+        name=args.name or f"{choice.name.replace('[', '_').replace(']', '').replace(':', '_').replace('+', '-')}"
+        f"__{args.domain}__{args.optimizer}",
+        seed=args.seed, console=console,
+    )
+    console.print(json.dumps(result.acceptance.as_dict() if hasattr(result.acceptance, "as_dict") else str(result.acceptance),
+                             indent=1, default=str)[:3000])
+    console.print(f"[bold]kept the {result.kept} program[/bold] → {result.path} "
+                  f"({time.perf_counter() - started:.0f} s, budget {args.budget} LM calls)")
+    return 0

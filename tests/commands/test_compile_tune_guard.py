@@ -1,0 +1,33 @@
+"""``fama compile`` and ``fama tune`` refuse the test split before any model is started."""
+
+from __future__ import annotations
+
+import pytest
+
+from fama_dspy import cli
+
+
+@pytest.fixture
+def no_model(monkeypatch):
+    def refuse(*_a, **_k):
+        raise AssertionError("a model was built before the split guard ran")
+
+    monkeypatch.setattr("fama_dspy.commands.options.make_lm_from_args", refuse)
+    monkeypatch.setattr("fama_dspy.commands.compile.make_lm_from_args", refuse)
+    monkeypatch.setattr("fama_dspy.commands.tune.make_lm_from_args", refuse)
+
+
+@pytest.mark.parametrize("argv", [
+    ["compile", "--domain", "airline", "--split", "test", "--agent", "react"],
+    ["tune", "--domain", "retail", "--split", "test", "--profile", "p.json"],
+])
+def test_test_split_is_refused_without_the_flag(argv, no_model, capsys):
+    assert cli.main(argv) == 2
+    assert "test" in capsys.readouterr().err.lower()
+
+
+def test_unknown_agent_options_are_one_line_errors(capsys, monkeypatch):
+    monkeypatch.setattr("fama_dspy.commands.run.make_lm_from_args", lambda args: object())
+    code = cli.main(["run", "--domain", "mock", "--agent", "fama", "--out", "unused"])
+    assert code == 2
+    assert "--specialists" in capsys.readouterr().err
