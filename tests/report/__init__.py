@@ -1,0 +1,1 @@
+"""Tests of fama_dspy.report (benchmark statistics, tables, figures, report files)."""
