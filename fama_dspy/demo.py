@@ -1,0 +1,152 @@
+"""``fama demo``: FAMA end to end on one machine, in the evaluation modes where a small model gives a signal.
+
+1. **Baseline on train decision points** (gold prefix → next action; no user simulator).
+2. **Failure analysis → profile.** Each wrong decision is diagnosed against its gold action by
+   rules (``optimizers.metric.diagnose``: acting before a lookup/confirmation → DPV, a wrong value
+   that appears in a tool output → WRCO, an invented tool/value → CM, stopping or talking instead of
+   acting → IFU), the category counts become a ``FailureProfile`` and the minimal specialist subset
+   is selected from it. Rules, not LLM judges, because on a 2-core CPU the judges would take most of
+   the time budget; ``fama analyze`` runs the LLM judges on episode runs.
+3. **FAMA (the profile's subset) vs the same baseline on *test* decision points**, and on a few
+   solo episodes, through ``fama bench`` (same points, tasks, seeds), then the report.
+
+Sizes default to what finishes in about 20 minutes on 2 cores with the 1.5B model; ``full=True``
+uses every task of the splits.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from fama_dspy.analysis.diagnosis import CategoryVerdict, FailureDiagnosis
+from fama_dspy.analysis.profile import FailureProfile
+from fama_dspy.analysis.profile_builder import build_profile
+
+
+@dataclass
+class DemoPlan:
+    domain: str = "airline"
+    base: str = "react"
+    train_tasks: int | None = 6
+    test_tasks: int | None = 4
+    solo_domain: str | None = "mock"
+    solo_tasks: int | None = 2
+    solo_max_steps: int = 10
+    coverage_threshold: float = 0.8
+    budget: int = 2
+    concurrency: int = 2
+
+    @classmethod
+    def full(cls, **overrides: Any) -> DemoPlan:
+        return cls(train_tasks=None, test_tasks=None, solo_tasks=None, solo_max_steps=30, **overrides)
+
+
+@dataclass
+class DemoResult:
+    profile_path: Path
+    profile: FailureProfile
+    reports: dict[str, Path] = field(default_factory=dict)
+    train_accuracy: float | None = None
+
+
+def diagnose_decision_failures(records: list[dict], points: dict[str, Any], domain: str) -> list[FailureDiagnosis]:
+    """One ``FailureDiagnosis`` per wrong decision, its category decided by rules (no LLM)."""
+    from fama_dspy.optimizers.metric import diagnose
+    from fama_dspy.signatures.action import AgentAction
+
+    diagnoses = []
+    for record in records:
+        if record.get("exact_ok"):
+            continue
+        point = points[record["point_id"]]
+        action = AgentAction.model_validate(record["action"]) if record.get("action") else None
+        found = diagnose(action, {"state": point.state, "gold": point.gold, "compare_args": point.compare_args},
+                         fallback=bool((record.get("info") or {}).get("fallback")))
+        verdicts = {}
+        if found.category is not None:
+            verdicts[found.category] = CategoryVerdict(occurred=True, rationale=found.feedback, source="rule")
+        diagnoses.append(FailureDiagnosis(
+            task_id=record["point_id"], domain=domain, verdicts=verdicts,
+            primary=[found.category] if found.category else [], primary_rationale=found.kind,
+            judge_model="rules (decision-level diagnosis)", shortcuts=[f"decision rule: {found.kind}"],
+        ))
+    return diagnoses
+
+
+def run_demo(plan: DemoPlan, lm, out: Path, model: str, console: Console | None = None) -> DemoResult:
+    import dspy
+
+    from fama_dspy.commands.bench import BenchPlan, parse_configs, run_bench
+    from fama_dspy.configs import build_agent
+    from fama_dspy.harness.decisions import evaluate_decisions, iter_decision_points, summarize_decisions
+
+    console = console or Console()
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+
+    console.rule(f"1/3 baseline '{plan.base}' on {plan.domain} train decision points")
+    points = iter_decision_points(plan.domain, "train", num_tasks=plan.train_tasks)
+    with dspy.context(lm=lm):
+        records = evaluate_decisions(build_agent(plan.base), points, out / "stage1-train", config_name=plan.base,
+                                     concurrency=plan.concurrency, progress=True, console=console)
+    summary = summarize_decisions(records)
+    accuracy = summary.get("exact_accuracy")
+    console.print(f"{len(points)} train points; baseline exact accuracy {accuracy}")
+
+    console.rule("2/3 failure analysis → failure profile → minimal specialist subset")
+    diagnoses = diagnose_decision_failures(records, {p.id: p for p in points}, plan.domain)
+    profile = build_profile(
+        diagnoses, model=model, domain=plan.domain, split="train",
+        task_ids=sorted({p.task_id for p in points}), judge_model="rules (decision-level diagnosis)",
+        coverage_threshold=plan.coverage_threshold, budget=plan.budget,
+        notes=[f"demo: {len(points)} train decision points of the first {plan.train_tasks or 'all'} tasks"],
+    )
+    profile_path = out / "profile.json"
+    profile.save(profile_path)
+    _print_profile(console, profile)
+    subset = "+".join(profile.recommended)
+
+    console.rule("3/3 FAMA vs baseline on test tasks (same points, tasks and seeds)")
+    configs = parse_configs(f"{plan.base},fama-profile:{plan.base}:{profile_path}" if subset else plan.base)
+    if not subset:
+        console.print("[yellow]the profile recommends no specialist: only the baseline runs on test[/yellow]")
+    result = DemoResult(profile_path=profile_path, profile=profile, train_accuracy=accuracy)
+    decisions = run_bench(
+        BenchPlan(domain=plan.domain, configs=configs, modes=("decisions",), split="test",
+                  num_tasks=plan.test_tasks, concurrency=plan.concurrency),
+        out / "test-decisions", lm, model=model,
+    )
+    result.reports["decisions"] = decisions.report
+    if plan.solo_domain:
+        solo = run_bench(
+            BenchPlan(domain=plan.solo_domain, configs=configs, modes=("solo",), split="base",
+                      num_tasks=plan.solo_tasks, max_steps=plan.solo_max_steps, concurrency=plan.concurrency),
+            out / f"solo-{plan.solo_domain}", lm, model=model,
+        )
+        result.reports["solo"] = solo.report
+    console.print(
+        "[bold]What this shows:[/bold] decision-level accuracy and solo episodes are where a small CPU "
+        "model gives a signal (its simulated users drift out of role, DESIGN §8). With a few points the "
+        "intervals are wide: read the Δ with its CI, and scale up with --full or fama bench."
+    )
+    for kind, path in result.reports.items():
+        console.print(f"report ({kind}): {path}")
+    return result
+
+
+def _print_profile(console: Console, profile: FailureProfile) -> None:
+    table = Table(title=f"failure profile ({profile.n_failed} failed decisions)")
+    table.add_column("category")
+    table.add_column("count", justify="right")
+    table.add_column("share", justify="right")
+    for category, count in profile.category_counts.items():
+        share = profile.category_frequencies.get(category, 0.0)
+        table.add_row(category, str(count), f"{share:.0%}")
+    console.print(table)
+    console.print(f"recommended specialists: [bold]{', '.join(profile.recommended) or 'none'}[/bold] "
+                  f"(coverage {profile.coverage:.2f}); {profile.explanation}")

@@ -1,0 +1,51 @@
+"""The demo pipeline end to end on the scripted LM: baseline → rule diagnosis → profile → bench → report."""
+
+from __future__ import annotations
+
+import json
+
+from scripted_lm import action_reply, json_reply, scripted_lm
+
+from fama_dspy.analysis.profile import FailureProfile
+from fama_dspy.demo import DemoPlan, diagnose_decision_failures, run_demo
+from fama_dspy.harness.decisions import iter_decision_points
+
+# The scripted agent always looks up a made-up user: wrong on every airline point.
+LOOKUP = action_reply(kind="tool_call", tool_name="get_user_details", arguments={"user_id": "nobody_1"})
+SCRIPT = {
+    "agent": [LOOKUP],
+    "dce": [json_reply(rules=["Authenticate the user first"])],
+    "tsa": [json_reply(tools=["get_user_details"], why="look the user up")],
+    "tor": [json_reply(facts=["nothing"])],
+    "pln": [json_reply(steps=["look up the user"])],
+    "ver": [json_reply(verdict="PASS", reason="ok")],
+}
+
+
+def test_wrong_decisions_are_diagnosed_by_rules():
+    points = iter_decision_points("airline", "train", num_tasks=2)
+    records = [{"point_id": p.id, "exact_ok": False, "action": json.loads(LOOKUP)["action"]} for p in points]
+    records.append({"point_id": points[0].id, "exact_ok": True, "action": points[0].gold.model_dump()})
+    diagnoses = diagnose_decision_failures(records, {p.id: p for p in points}, "airline")
+    assert len(diagnoses) == len(points)  # correct decisions are not failures
+    assert all(d.primary and d.primary[0] in {"DPV", "WRCO", "CM", "IFU"} for d in diagnoses)
+    assert all(d.verdicts[d.primary[0]].source == "rule" for d in diagnoses)
+
+
+def test_demo_pipeline_end_to_end(tmp_path, capsys):
+    lm, engine = scripted_lm(SCRIPT)
+    plan = DemoPlan(train_tasks=2, test_tasks=1, solo_tasks=1, solo_max_steps=4, concurrency=1)
+    result = run_demo(plan, lm, tmp_path / "demo", model="scripted")
+    profile = FailureProfile.load(result.profile_path)
+    assert profile.n_failed > 0 and profile.recommended  # every train decision was wrong
+    assert result.train_accuracy == 0.0
+    assert set(result.reports) == {"decisions", "solo"}
+    for path in result.reports.values():
+        text = path.read_text()
+        assert "react" in text and f"fama[react:{'+'.join(profile.recommended)}]" in text
+    decisions = [json.loads(line) for line in (tmp_path / "demo" / "test-decisions" / "decisions.jsonl").open()]
+    assert {d["config"] for d in decisions} == {"react", f"fama[react:{'+'.join(profile.recommended)}]"}
+    # Resume: a second run makes no new LM calls.
+    calls = len(engine.calls)
+    run_demo(plan, lm, tmp_path / "demo", model="scripted")
+    assert len(engine.calls) == calls
