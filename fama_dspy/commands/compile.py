@@ -9,7 +9,13 @@ from pathlib import Path
 
 from rich.console import Console
 
-from fama_dspy.commands.options import add_agent_args, add_model_args, add_task_args, agent_choice, make_lm_from_args
+from fama_dspy.commands.options import (
+    add_agent_args,
+    add_model_args,
+    add_task_args,
+    agent_choice,
+    make_lm_from_args,
+)
 
 console = Console()
 

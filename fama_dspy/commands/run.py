@@ -125,6 +125,24 @@ def _print_cache_stats(lm) -> None:
         )
 
 
+def _log_invocation(args: argparse.Namespace) -> None:
+    """Records hold no model name: keep each invocation's model and settings next to them."""
+    import json
+    from datetime import UTC, datetime
+
+    from fama_dspy.report.manifest import package_versions
+
+    args.out.mkdir(parents=True, exist_ok=True)
+    entry = {
+        "at": datetime.now(UTC).isoformat(timespec="seconds"), "argv": sys.argv[1:], "model": args.model,
+        "api_base": args.api_base, "temperature": args.temperature, "mode": args.mode, "domain": args.domain,
+        "split": args.split, "versions": package_versions(),
+    }
+    with (args.out / "run-log.jsonl").open("a") as fh:
+        fh.write(json.dumps(entry) + "\n")
+
+
 def run_command(args: argparse.Namespace) -> int:
     lm = make_lm_from_args(args)
+    _log_invocation(args)
     return _decisions(args, lm) if args.mode == "decisions" else _episodes(args, lm)
