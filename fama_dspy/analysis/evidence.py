@@ -42,6 +42,10 @@ class FailureEvidence(BaseModel):
     parse_failures: int = 0
     #: Actions rejected before execution (unknown tool, arguments against the schema).
     invalid_actions: int = 0
+    #: Why those actions were rejected; they never reach the transcript, so this is the only trace of them.
+    rejected_actions: list[str] = []
+    #: Decisions where the agent produced nothing usable and a canned fallback message was sent instead.
+    fallbacks: int = 0
     #: Whether the user simulator stayed in its role (checked per episode); None: not checked or solo.
     user_in_role: bool | None = None
     condensed_trajectory: str = ""
@@ -56,7 +60,12 @@ class FailureEvidence(BaseModel):
         return str(getattr(value, "value", value))
 
     @field_validator(
-        "missed_actions", "wrong_argument_actions", "missing_information", "tool_errors", mode="before"
+        "missed_actions",
+        "wrong_argument_actions",
+        "missing_information",
+        "tool_errors",
+        "rejected_actions",
+        mode="before",
     )
     @classmethod
     def _as_text_list(cls, value: Any) -> Any:
@@ -105,6 +114,9 @@ class FailureEvidence(BaseModel):
             lines.append(f"agent outputs that failed to parse: {self.parse_failures}")
         if self.invalid_actions:
             lines.append(f"invalid agent actions (unknown tool or bad arguments): {self.invalid_actions}")
+        _listed(lines, "why agent actions were rejected", self.rejected_actions)
+        if self.fallbacks:
+            lines.append(f"decisions replaced by a fallback message (agent failed): {self.fallbacks}")
         if self.user_in_role is not None:
             lines.append(f"simulated user stayed in role: {'yes' if self.user_in_role else 'no'}")
         return "\n".join(lines)
