@@ -26,8 +26,8 @@ def test_test_split_is_refused_without_the_flag(argv, no_model, capsys):
     assert "test" in capsys.readouterr().err.lower()
 
 
-def test_unknown_agent_options_are_one_line_errors(capsys, monkeypatch):
+def test_unknown_agent_options_are_one_line_errors(capsys, monkeypatch, tmp_path):
     monkeypatch.setattr("fama_dspy.commands.run.make_lm_from_args", lambda args: object())
-    code = cli.main(["run", "--domain", "mock", "--agent", "fama", "--out", "unused"])
+    code = cli.main(["run", "--domain", "mock", "--agent", "fama", "--out", str(tmp_path / "run")])
     assert code == 2
     assert "--specialists" in capsys.readouterr().err
