@@ -82,6 +82,7 @@ def run_demo(plan: DemoPlan, lm, out: Path, model: str, console: Console | None 
     import dspy
 
     from fama_dspy.commands.bench import BenchPlan, parse_configs, run_bench
+    from fama_dspy.commands.report import print_report
     from fama_dspy.configs import build_agent
     from fama_dspy.harness.decisions import evaluate_decisions, iter_decision_points, summarize_decisions
 
@@ -122,6 +123,7 @@ def run_demo(plan: DemoPlan, lm, out: Path, model: str, console: Console | None 
         out / "test-decisions", lm, model=model,
     )
     result.reports["decisions"] = decisions.report
+    print_report(decisions.report, console)
     if plan.solo_domain:
         solo = run_bench(
             BenchPlan(domain=plan.solo_domain, configs=configs, modes=("solo",), split="base",
@@ -129,6 +131,7 @@ def run_demo(plan: DemoPlan, lm, out: Path, model: str, console: Console | None 
             out / f"solo-{plan.solo_domain}", lm, model=model,
         )
         result.reports["solo"] = solo.report
+        print_report(solo.report, console)
     console.print(
         "[bold]What this shows:[/bold] decision-level accuracy and solo episodes are where a small CPU "
         "model gives a signal (its simulated users drift out of role, DESIGN §8). With a few points the "
