@@ -1,0 +1,72 @@
+"""The capabilities end to end against the real embedded server with the 0.5B model.
+
+Slow-ish (about a minute or two on 2 cores): they check that the real parts work together,
+not how good the small model is.
+"""
+
+from __future__ import annotations
+
+import json
+
+import dspy
+import pytest
+
+from fama_dspy.configs import build_agent
+from fama_dspy.lm import make_lm
+
+pytestmark = pytest.mark.real_model
+FAST = "local:qwen2.5-coder-0.5b"
+
+
+@pytest.fixture(scope="module")
+def lm(real_server):
+    return make_lm(FAST, max_tokens=256)
+
+
+def test_fama_episode_writes_a_complete_record_and_resumes(lm, tmp_path):
+    from fama_dspy.harness.runner import run_episodes
+
+    calls = []
+    out = tmp_path / "run"
+
+    def factory():
+        calls.append(1)
+        return build_agent("fama", specialists=["dce", "mem"])
+
+    with dspy.context(lm=lm):
+        [record] = run_episodes(factory, domain="mock", task_ids=["create_task_1"], solo=True, max_steps=6,
+                                out=out, config_name="fama[react:dce+mem]", progress=False)
+        assert record["error"] is None, record["error"]
+        assert record["reward"] in (0.0, 1.0) and record["termination"]
+        assert record["decisions"] and record["totals"]["lm_calls"] > 0 and record["totals"]["prompt_tokens"] > 0
+        assert any("dce" in (d.get("specialists") or []) for d in record["decisions"])
+        again = run_episodes(factory, domain="mock", task_ids=["create_task_1"], solo=True, max_steps=6,
+                             out=out, config_name="fama[react:dce+mem]", progress=False)
+    assert len(calls) == 1, "the finished episode was run again instead of resumed"
+    assert again == [record]
+    assert len((out / "episodes.jsonl").read_text().splitlines()) == 1
+
+
+def test_minimal_compile_saves_a_loadable_program(lm, tmp_path):
+    from fama_dspy.optimizers.pipeline import compile_program
+    from fama_dspy.optimizers.program import load_program
+
+    result = compile_program(
+        build_agent("react"), domain="mock", split="base", lm=lm, solo_decisions=True, max_lm_calls=12,
+        held_out_fraction=0.34, val_fraction=0.34,
+        solo_task_ids=["create_task_1"], solo_max_steps=4, model_spec=FAST, out=tmp_path / "program.json",
+        dataset_root=tmp_path / "datasets", runs_dir=tmp_path / "runs", progress=False,
+    )
+    assert result.path.exists() and result.kept in {"tuned", "untuned"}
+    program = load_program(result.path)
+    assert program.program_info["model"] == FAST
+    assert json.loads(result.path.read_text())["fama_program"]["schema_version"] >= 1
+
+
+def test_judges_answer_on_a_validation_example(lm):
+    from fama_dspy.harness.judge_validation import evaluate_judges
+
+    with dspy.context(lm=lm):
+        report = evaluate_judges(lm, judge_model=FAST, limit=1, concurrency=1)
+    assert report.n == 1 and report.judge_model == FAST
+    assert set(report.judges) == {"DPV", "WRCO", "CM", "IFU"}
