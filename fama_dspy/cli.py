@@ -25,17 +25,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _endpoint_failure(exc: BaseException) -> str | None:
-    """A one-line message when ``exc`` (or its cause) is a connection failure to a model endpoint."""
-    seen = exc
-    while seen is not None:
-        name = type(seen).__name__
-        if name in {"APIConnectionError", "ConnectError", "ConnectionRefusedError", "ServiceUnavailableError"}:
-            return f"the model endpoint stopped answering ({name}: {str(seen)[:200]})"
-        seen = seen.__cause__ or seen.__context__
-    return None
-
-
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
@@ -47,10 +36,11 @@ def main(argv: list[str] | None = None) -> int:
         err_console.print("interrupted; finished results are kept (rerun the same command to resume)")
         return 130
     except Exception as exc:
-        message = _endpoint_failure(exc)
-        if message is None:
+        from fama_dspy.harness.fatal import as_endpoint_error, is_endpoint_failure
+
+        if not is_endpoint_failure(exc):
             raise
-        err_console.print(f"[red]error:[/red] {message}; finished results are kept")
+        err_console.print(f"[red]error:[/red] {as_endpoint_error(exc)}")
         return 3
 
 

@@ -31,3 +31,15 @@ def test_unknown_agent_options_are_one_line_errors(capsys, monkeypatch, tmp_path
     code = cli.main(["run", "--domain", "mock", "--agent", "fama", "--out", str(tmp_path / "run")])
     assert code == 2
     assert "--specialists" in capsys.readouterr().err
+
+
+def test_dead_endpoint_is_one_line_not_a_stack_trace(capsys, tmp_path):
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    code = cli.main(["run", "--domain", "mock", "--agent", "react", "--model", "openai/x",
+                     "--api-base", f"http://127.0.0.1:{port}/v1", "--out", str(tmp_path / "run")])
+    err = capsys.readouterr().err
+    assert code == 2 and "cannot reach the model endpoint" in err and "Traceback" not in err
