@@ -5,6 +5,9 @@ from __future__ import annotations
 import pytest
 
 from fama_dspy import cli
+from fama_dspy.commands import compile as compile_command  # noqa: F401  # bound before any patching
+from fama_dspy.commands import run as run_command  # noqa: F401
+from fama_dspy.commands import tune as tune_command  # noqa: F401
 
 
 @pytest.fixture
@@ -12,7 +15,6 @@ def no_model(monkeypatch):
     def refuse(*_a, **_k):
         raise AssertionError("a model was built before the split guard ran")
 
-    monkeypatch.setattr("fama_dspy.commands.options.make_lm_from_args", refuse)
     monkeypatch.setattr("fama_dspy.commands.compile.make_lm_from_args", refuse)
     monkeypatch.setattr("fama_dspy.commands.tune.make_lm_from_args", refuse)
 
