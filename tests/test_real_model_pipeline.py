@@ -20,7 +20,8 @@ FAST = "local:qwen2.5-coder-0.5b"
 
 @pytest.fixture(scope="module")
 def lm(real_server):
-    return make_lm(FAST, max_tokens=256)
+    # No response cache: a cached answer reports no tokens, and these tests check the real round trip.
+    return make_lm(FAST, max_tokens=256, cache=False)
 
 
 def test_fama_episode_writes_a_complete_record_and_resumes(lm, tmp_path):

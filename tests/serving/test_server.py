@@ -103,7 +103,7 @@ def test_fama_serve_answers_then_stops_on_sigint(tmp_path):
         assert reply["choices"][0]["message"]["content"]
         server_pid = next(s.pid for s in srv.running_servers() if s.port == port)
         proc.send_signal(2)  # Ctrl-C
-        assert proc.wait(30) == 0
+        assert proc.wait(90) == 0  # generous: a loaded 2-core CI machine shuts down slowly
         time.sleep(0.5)
         assert not _alive(server_pid)
     finally:
