@@ -70,6 +70,27 @@ class FamaAgent(dspy.Module):
     record, model spec) travels with the saved state in a versioned "fama_program" block.
     """
 
+    @classmethod
+    def from_profile(cls, profile, **kwargs) -> FamaAgent:
+        """FAMA's static mode: the subset a failure profile recommends.
+
+        ``profile``: a ``FailureProfile`` (``fama_dspy.analysis``), its JSON as a dict, or a path to
+        it. Duck-typed on ``recommended`` so this module does not depend on the analysis layer.
+        The profile is kept in ``program_info`` and saved with the program.
+        """
+        import json
+        from collections.abc import Mapping
+        from pathlib import Path
+
+        if isinstance(profile, (str, Path)):
+            profile = json.loads(Path(profile).read_text())
+        data = dict(profile) if isinstance(profile, Mapping) else profile.model_dump(mode="json")
+        if "recommended" not in data:
+            raise ConfigError("the profile has no 'recommended' specialist subset")
+        agent = cls(specialists=data["recommended"], **kwargs)
+        agent.program_info = {**agent.program_info, "profile": data}
+        return agent
+
     def __init__(
         self,
         base: str = "react",

@@ -211,3 +211,18 @@ def test_states_stay_independent_between_decisions(scripted, state):
     first, second = agent_prompt(engine, 0), agent_prompt(engine, 1)
     assert "Also refund me." not in first and "- Also refund me." in second
     assert TOOLS[0].name in first
+
+
+def test_from_profile_activates_the_recommended_subset(tmp_path):
+    from fama_dspy.analysis.profile_builder import build_profile
+
+    profile = build_profile([], model="m", domain="airline")
+    profile.recommended = ["dce", "mem"]
+    path = tmp_path / "profile.json"
+    profile.save(path)
+    for source in (profile, str(path), profile.model_dump(mode="json")):
+        agent = FamaAgent.from_profile(source, base="react")
+        assert agent.active_specialists == ("dce", "mem")
+        assert agent.program_info["profile"]["recommended"] == ["dce", "mem"]
+    with pytest.raises(ConfigError):
+        FamaAgent.from_profile({"category_counts": {}})
