@@ -35,6 +35,9 @@ def run(args: argparse.Namespace) -> int:
         threads=args.threads, log=console.print,
     )
     signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops the server like Ctrl-C does
+    # A process started in the background by a non-interactive shell inherits SIGINT as ignored,
+    # and Python then installs no handler; Ctrl-C / `kill -INT` must still stop the server.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     with server as info:
         console.print(
             f"[green]serving {info.model}[/green] at {info.api_base} ({info.parallel} slots × "
