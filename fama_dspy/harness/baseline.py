@@ -20,7 +20,19 @@ BASELINE_CONFIG = "tau2-llm-agent"
 
 
 class _Recording:
+    """Mixin in front of a τ² agent class: times each reply and records it as a decision."""
+
     decisions: list[DecisionRecord]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.decisions = []
+
+    def generate_next_message(self, message, state: LLMAgentState):
+        started = time.perf_counter()
+        reply, state = super().generate_next_message(message, state)
+        self._record(reply, time.perf_counter() - started)
+        return reply, state
 
     def _record(self, message: AssistantMessage, latency: float) -> None:
         if isinstance(self, LLMSoloAgent) and LLMSoloAgent.is_stop(message):
@@ -37,24 +49,8 @@ class _Recording:
 
 
 class RecordingLLMAgent(_Recording, LLMAgent):
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.decisions = []
-
-    def generate_next_message(self, message, state: LLMAgentState):
-        started = time.perf_counter()
-        reply, state = super().generate_next_message(message, state)
-        self._record(reply, time.perf_counter() - started)
-        return reply, state
+    pass
 
 
 class RecordingLLMSoloAgent(_Recording, LLMSoloAgent):
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.decisions = []
-
-    def generate_next_message(self, message, state: LLMAgentState):
-        started = time.perf_counter()
-        reply, state = super().generate_next_message(message, state)
-        self._record(reply, time.perf_counter() - started)
-        return reply, state
+    pass
