@@ -38,7 +38,7 @@ from fama_dspy.harness.perturb import EXAMPLES_FILE, load_validation_set
 
 DEFAULT_PATH = Path("data/judge_validation") / EXAMPLES_FILE
 
-__all__ = ["DEFAULT_PATH", "CategoryScore", "JudgeValidation", "evaluate_judges", "score_judges", "validation_table"]
+__all__ = ["DEFAULT_PATH", "CategoryScore", "balanced_subset", "JudgeValidation", "evaluate_judges", "score_judges", "validation_table"]
 
 
 class CategoryScore(BaseModel):
@@ -106,6 +106,23 @@ def score_judges(labels: Sequence[str], diagnoses: Sequence[FailureDiagnosis]) -
     )
 
 
+def balanced_subset(rows: Sequence[dict[str, Any]], limit: int | None) -> list[dict[str, Any]]:
+    """The first ``limit`` rows taken round-robin over the labels (file order within a label), so a
+    small budget still scores every category instead of whichever the file lists first."""
+    if limit is None or limit >= len(rows):
+        return list(rows)
+    by_label: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        by_label.setdefault(row["label"], []).append(row)
+    queues = [by_label[label] for label in sorted(by_label)]
+    chosen: list[dict[str, Any]] = []
+    depth = 0
+    while len(chosen) < limit:
+        chosen += [q[depth] for q in queues if depth < len(q)][: limit - len(chosen)]
+        depth += 1
+    return chosen
+
+
 def evaluate_judges(
     lm: dspy.LM,
     path: Path | str = DEFAULT_PATH,
@@ -117,11 +134,12 @@ def evaluate_judges(
     console: Console | None = None,
 ) -> JudgeValidation:
     """Run the failure analyzer (judges, non-agent detector, primary selection) on every example of the
-    validation set with ``lm`` and score it; ``limit`` keeps the first N examples (a quick look)."""
+    validation set with ``lm`` and score it; ``limit`` keeps N examples balanced over the categories (a
+    quick look that still scores every category)."""
     path = Path(path)
     if not path.exists():
         raise ConfigError(f"No judge validation set at {path}; build it with `python -m fama_dspy.harness.perturb`.")
-    rows = load_validation_set(path)[:limit]
+    rows = balanced_subset(load_validation_set(path), limit)
     if not rows:
         raise ConfigError(f"The judge validation set {path} is empty.")
     analyzer = analyzer or FailureAnalyzer(judge_model=judge_model)
@@ -173,7 +191,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--api-base", default=None)
     parser.add_argument("--api-key", default=None)
     parser.add_argument("--path", type=Path, default=DEFAULT_PATH)
-    parser.add_argument("--limit", type=int, default=None, help="only the first N examples")
+    parser.add_argument("--limit", type=int, default=None, help="only N examples, balanced over the categories")
     parser.add_argument("--concurrency", type=int, default=2, help="examples judged at once")
     args = parser.parse_args(argv)
     from fama_dspy.lm import make_lm, resolve

@@ -10,7 +10,7 @@ from analysis.judge_lm import judge_lm, verdict
 
 from fama_dspy.analysis.diagnosis import CategoryVerdict, FailureDiagnosis
 from fama_dspy.errors import ConfigError
-from fama_dspy.harness.judge_validation import evaluate_judges, score_judges, validation_table
+from fama_dspy.harness.judge_validation import balanced_subset, evaluate_judges, score_judges, validation_table
 from fama_dspy.harness.perturb import EXAMPLES_FILE
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "judge_validation" / EXAMPLES_FILE
@@ -84,3 +84,11 @@ def test_missing_validation_set_is_a_clear_error(tmp_path):
     lm, _ = judge_lm({})
     with pytest.raises(ConfigError, match="perturb"):
         evaluate_judges(lm, tmp_path / "none.jsonl")
+
+
+def test_limit_takes_every_category_in_turn():
+    rows = [{"id": i, "label": label} for i, label in enumerate(["DPV", "DPV", "DPV", "IFU", "CM", "IFU", "CM"])]
+    chosen = balanced_subset(rows, 5)
+    assert [r["label"] for r in chosen] == ["CM", "DPV", "IFU", "CM", "DPV"]
+    assert [r["id"] for r in chosen] == [4, 0, 3, 6, 1]  # file order within a category
+    assert balanced_subset(rows, None) == rows and balanced_subset(rows, 99) == rows
