@@ -31,6 +31,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 from tau2.data_model.message import ToolCall as Tau2ToolCall
@@ -256,7 +257,7 @@ def evaluate_decisions(
         return record
 
     bar = Progress(
-        TextColumn(f"[bold]{config_name} decisions"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+        TextColumn(f"[bold]{escape(config_name)} decisions"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
         console=console or Console(stderr=True), disable=not progress,
     )
     with bar:

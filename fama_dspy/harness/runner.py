@@ -27,6 +27,7 @@ from typing import Any
 
 import dspy
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -347,7 +348,7 @@ def _execute(
     if not jobs:
         return
     with bar:
-        bar_task = bar.add_task(label, total=len(jobs), reward="-")
+        bar_task = bar.add_task(escape(label), total=len(jobs), reward="-")  # names hold [brackets]
         if concurrency == 1:
             for task, trial, seed in jobs:
                 finished(job(task, trial, seed), bar_task)
