@@ -35,6 +35,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     group.add_argument("--with-demos", action="store_true", help="MIPROv2: also select few-shot demos")
     group.add_argument("--solo-domain", default=None, help="solo episodes for the acceptance check (default: the domain if solo)")
     group.add_argument("--solo-num-tasks", type=int, default=None)
+    group.add_argument("--solo-max-steps", type=int, default=30, help="step limit of the acceptance episodes")
+    group.add_argument("--threads", type=int, default=1,
+                       help="decision points scored at once (the server batches up to its slot count)")
     group.add_argument("--out", type=Path, default=None, help="default: data/compiled/<name>.json")
     group.add_argument("--allow-test-split", action="store_true")
     group.add_argument("--seed", type=int, default=0)
@@ -63,7 +66,8 @@ def run(args: argparse.Namespace) -> int:
         choice.factory(), domain=args.domain, lm=lm, split=args.split, allow_test_split=args.allow_test_split,
         optimizer=args.optimizer, max_lm_calls=args.budget, reflection_lm=reflection_lm, model_spec=args.model,
         profile=args.profile, task_ids=task_ids_arg(args), num_tasks=args.num_tasks, with_demos=args.with_demos,
-        solo_domain=args.solo_domain, solo_num_tasks=args.solo_num_tasks, out=args.out,
+        solo_domain=args.solo_domain, solo_num_tasks=args.solo_num_tasks, solo_max_steps=args.solo_max_steps,
+        num_threads=args.threads, out=args.out,
         name=args.name or f"{choice.name.replace('[', '_').replace(']', '').replace(':', '_').replace('+', '-')}"
         f"__{args.domain}__{args.optimizer}",
         seed=args.seed, console=console,

@@ -31,6 +31,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     group.add_argument("--seed", type=int, default=0)
     group.add_argument("--solo-domain", default=None)
     group.add_argument("--solo-num-tasks", type=int, default=None)
+    group.add_argument("--solo-max-steps", type=int, default=30, help="step limit of the trials' episodes")
+    group.add_argument("--threads", type=int, default=1,
+                       help="decision points scored at once (the server batches up to its slot count)")
     group.add_argument("--out", type=Path, default=None, help="where the best configuration is saved")
     group.add_argument("--allow-test-split", action="store_true")
     parser.set_defaults(handler=run)
@@ -47,8 +50,8 @@ def run(args: argparse.Namespace) -> int:
         args.profile, domain=args.domain, lm=lm, split=args.split, allow_test_split=args.allow_test_split,
         base=args.base, program=args.program, model_spec=args.model, task_ids=task_ids_arg(args),
         num_tasks=args.num_tasks, solo_domain=args.solo_domain, solo_num_tasks=args.solo_num_tasks,
-        n_trials=args.trials, seed=args.seed, storage=args.study, study_name=args.study_name, out=args.out,
-        console=console,
+        solo_max_steps=args.solo_max_steps, num_threads=args.threads, n_trials=args.trials, seed=args.seed,
+        storage=args.study, study_name=args.study_name, out=args.out, console=console,
     )
     console.print(json.dumps(report.as_dict(), indent=1, default=str)[:4000])
     console.print(f"[bold]best configuration saved[/bold] → {saved} ({time.perf_counter() - started:.0f} s, "

@@ -38,7 +38,10 @@ from fama_dspy.harness.perturb import EXAMPLES_FILE, load_validation_set
 
 DEFAULT_PATH = Path("data/judge_validation") / EXAMPLES_FILE
 
-__all__ = ["DEFAULT_PATH", "CategoryScore", "balanced_subset", "JudgeValidation", "evaluate_judges", "score_judges", "validation_table"]
+__all__ = [
+    "DEFAULT_PATH", "CategoryScore", "JudgeValidation", "balanced_subset", "evaluate_judges", "score_judges",
+    "validation_table",
+]
 
 
 class CategoryScore(BaseModel):

@@ -45,3 +45,28 @@ def test_dead_endpoint_is_one_line_not_a_stack_trace(capsys, tmp_path):
                      "--api-base", f"http://127.0.0.1:{port}/v1", "--out", str(tmp_path / "run")])
     err = capsys.readouterr().err
     assert code == 2 and "cannot reach the model endpoint" in err and "Traceback" not in err
+
+
+def test_step_limit_and_threads_reach_the_pipelines(monkeypatch, tmp_path):
+    seen = {}
+
+    class Stop(Exception):
+        pass
+
+    def capture(name):
+        def fake(*_a, **kwargs):
+            seen[name] = kwargs
+            raise Stop
+
+        return fake
+
+    monkeypatch.setattr("fama_dspy.commands.compile.make_lm_from_args", lambda args: object())
+    monkeypatch.setattr("fama_dspy.commands.tune.make_lm_from_args", lambda args: object())
+    monkeypatch.setattr("fama_dspy.optimizers.pipeline.compile_program", capture("compile"))
+    monkeypatch.setattr("fama_dspy.optimizers.pipeline.tune_program_activation", capture("tune"))
+    with pytest.raises(Stop):
+        cli.main(["compile", "--domain", "airline", "--agent", "react", "--solo-max-steps", "12", "--threads", "2"])
+    with pytest.raises(Stop):
+        cli.main(["tune", "--domain", "airline", "--profile", "p.json", "--solo-max-steps", "9", "--threads", "3"])
+    assert (seen["compile"]["solo_max_steps"], seen["compile"]["num_threads"]) == (12, 2)
+    assert (seen["tune"]["solo_max_steps"], seen["tune"]["num_threads"]) == (9, 3)
