@@ -4,7 +4,8 @@ No user simulator, no sampling in the harness: deterministic, and cheap enough f
 (DESIGN §8). For every gold *agent* action of a task, the harness replays the gold actions before
 it in a fresh environment and builds the ``DecisionState`` the agent would see there:
 - interactive: one user message carrying the whole request (reason for call, what the user
-  knows, the task's instructions: everything the user would reveal, given up front); then the
+  knows, the task's instructions: everything the user would reveal, given up front), in the
+  user's first person (``voice.py``: τ² writes it to the simulator as "you …"); then the
   gold tool calls with their real outputs. Gold *user* actions (telecom device steps) are run on
   the user's side and reported as a user message. Before a gold call to a *write* tool, a
   generic confirmation exchange is added (``confirm_writes``): the domain policies require
@@ -38,6 +39,7 @@ from tau2.data_model.message import ToolCall as Tau2ToolCall
 from tau2.environment.tool import Tool, as_tool
 
 from fama_dspy.conversation import DecisionState, Message, ToolCall, ToolSpec
+from fama_dspy.errors import ConfigError
 from fama_dspy.harness.agent import STOP_TOKEN, read_output, solo_ticket
 from fama_dspy.harness.builders import agent_tools, make_environment
 from fama_dspy.harness.convert import tau2_to_view, tools_to_specs
@@ -47,10 +49,14 @@ from fama_dspy.harness.gold import gold_actions
 from fama_dspy.harness.matching import arguments_match, underivable_values
 from fama_dspy.harness.records import JsonlAppender, dedupe, read_jsonl
 from fama_dspy.harness.tasks import load_tasks, user_request_text
+from fama_dspy.harness.voice import first_person
 from fama_dspy.signatures.action import AgentAction
 from fama_dspy.validation import validate_action
 
 DECISIONS_FILE = "decisions.jsonl"
+#: Version of the records and of the view they were made on. 2: the request in the user's first
+#: person. Records of another version are not resumed into: their points showed a different state.
+RECORD_VERSION = 2
 RECOMMENDED_POINTS = 100
 CONFIRM_QUESTION = "Before I make this change, please confirm that you want me to proceed (yes/no)."
 CONFIRM_ANSWER = "Yes, I confirm. Please go ahead."
@@ -110,7 +116,7 @@ def task_decision_points(task, domain: str, solo: bool = False, confirm_writes: 
     names: dict[str, str] = {}
     view: list[Message] = tau2_to_view(history, names)
     if not solo:
-        view.append(Message(role="user", content=user_request_text(task)))
+        view.append(Message(role="user", content=first_person(user_request_text(task))))
     ticket = solo_ticket(task) if solo else None
 
     points = []
@@ -207,7 +213,7 @@ def evaluate_point(agent: Any, point: DecisionPoint, config_name: str) -> dict[s
     score = score_action(action, point) if action is not None else DecisionScore(name_ok=False, exact_ok=False)
     validation = validate_action(action, point.state.tools, solo=point.solo) if action is not None else None
     return {
-        "version": 1,
+        "version": RECORD_VERSION,
         "config": config_name,
         "point_id": point.id,
         "domain": point.domain,
@@ -248,7 +254,14 @@ def evaluate_decisions(
     """
     out = Path(out)
     appender = JsonlAppender(out / DECISIONS_FILE)
-    done = {decision_key(r) for r in read_jsonl(out / DECISIONS_FILE)}
+    existing = read_jsonl(out / DECISIONS_FILE)
+    stale = sorted({r.get("version") for r in existing} - {RECORD_VERSION}, key=str)
+    if stale:
+        raise ConfigError(
+            f"{out / DECISIONS_FILE} holds records of decision-view version {', '.join(map(str, stale))}, not "
+            f"{RECORD_VERSION}: their points showed the agent a different state. Write to a new --out."
+        )
+    done = {decision_key(r) for r in existing}
     todo = [p for p in points if (config_name, p.id) not in done]
 
     def job(point: DecisionPoint) -> dict[str, Any]:

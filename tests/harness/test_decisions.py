@@ -1,4 +1,5 @@
 import json
+import re
 
 import pytest
 from fama_dspy.signatures.action import AgentAction
@@ -13,6 +14,7 @@ from fama_dspy.harness.decisions import (
     score_action,
     summarize_decisions,
 )
+from fama_dspy.errors import ConfigError
 from fama_dspy.harness.records import read_jsonl
 from fama_dspy.harness.tasks import load_tasks
 from harness.harness_helpers import Decision
@@ -39,6 +41,10 @@ def test_state_holds_request_then_gold_calls_with_real_outputs(airline_points):
     assert first.state.ticket is None and first.state.policy
     assert [m.role for m in first.state.messages] == ["user"]
     assert first.gold.arguments["user_id"] in first.state.messages[0].content
+    # The request is the user's own words, not τ²'s instructions to its simulator ("You are …").
+    request = first.state.messages[0].content
+    assert re.search(r"\bI\b|\bmy\b", request, flags=re.IGNORECASE)
+    assert not re.search(r"\byou(r)?\b", request, flags=re.IGNORECASE)
     assert any(t.name == "cancel_reservation" for t in first.state.tools)
     call, result = second.state.messages[1], second.state.messages[2]
     assert call.tool_calls[0].name == first.gold.tool_name and call.tool_calls[0].arguments == first.gold.arguments
@@ -117,3 +123,10 @@ def test_agent_errors_are_recorded_not_raised(airline_points, tmp_path):
     with pytest.raises(ConnectionRefusedError):
         evaluate_decisions(lambda state: (_ for _ in ()).throw(ConnectionRefusedError()), airline_points[:1],
                            tmp_path, config_name="dead")
+
+
+def test_records_of_an_older_view_are_not_resumed_into(airline_points, tmp_path):
+    old = {"version": 1, "config": "react", "point_id": airline_points[0].id}
+    (tmp_path / DECISIONS_FILE).write_text(json.dumps(old) + "\n")
+    with pytest.raises(ConfigError, match="new --out"):
+        evaluate_decisions(lambda state: None, airline_points[:1], tmp_path, config_name="react")
