@@ -23,7 +23,10 @@ class UserTurn(dspy.Signature):
     When the agent asks you to confirm an action that matches your goal, confirm it.
     Set status to 'done' once your goal is achieved or definitively refused."""
 
-    scenario: str = dspy.InputField(desc="who you are, why you contacted support, what you know and want")
+    scenario: str = dspy.InputField(
+        desc="your own notes as the customer, in your voice ('I', 'my'): who you are, why you contacted support, "
+        "what you know and want"
+    )
     conversation: str = dspy.InputField(
         desc="the chat so far, oldest first; 'agent:' lines are the support agent, 'you:' lines are yours"
     )

@@ -34,6 +34,7 @@ from tau2.user.user_simulator import UserSimulator
 from fama_dspy.harness.convert import new_tool_call_id, tool_to_spec
 from fama_dspy.harness.fatal import is_endpoint_failure
 from fama_dspy.harness.user_role import user_role_issues
+from fama_dspy.harness.voice import first_person
 from fama_dspy.signatures.user_simulator import UserTurn, UserTurnWithDevice
 
 STATUS_TOKENS = {"done": STOP, "transferred": TRANSFER, "out_of_scope": OUT_OF_SCOPE}
@@ -137,6 +138,10 @@ class FamaUser(BaseUser):
             lm = dspy.LM(llm, engine="litellm", **deepcopy(self.llm_args))
         self.lm = lm
         self.module = module or SimulatedUser()
+        #: The scenario as the customer's own notes ("My user id is …"): written to the simulator as "Your
+        #: user id is …", the 1.5B model answered an agent asking for "your user id" with "I don't have
+        #: your user id".
+        self.scenario = first_person(str(instructions or ""))
         #: The customer's first message, said as is when the conversation has no user turn yet.
         self.opener = (opener or "").strip() or None
         self.seed: int | None = None
@@ -183,7 +188,7 @@ class FamaUser(BaseUser):
         try:
             with dspy.context(**({"lm": self.lm} if self.lm is not None else {})), dspy.track_usage() as tracker:
                 pred = self.module(
-                    scenario=str(self.instructions),
+                    scenario=self.scenario,
                     conversation=render_user_view(state.messages),
                     device_tools=self.device_tools,
                     agent_texts=agent_texts,

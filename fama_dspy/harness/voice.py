@@ -45,7 +45,9 @@ def first_person(text: str) -> str:
                       flags=re.IGNORECASE)
 
     def pronoun(m: re.Match) -> str:
-        before = re.findall(r"[A-Za-z']+", text[: m.start()][-40:])
+        # Only the words of the same sentence or line count: "Reason for call:\n You recently" is a subject.
+        clause = re.split(r"[.!?:;\n]", text[: m.start()])[-1]
+        before = re.findall(r"[A-Za-z']+", clause)
         obj = bool(before) and before[-1].lower() in _OBJECT_AFTER
         return "me" if obj else "I"
 

@@ -103,3 +103,11 @@ def test_agent_style_refusals_are_out_of_role():
 
     said = "I'm sorry, but I don't have enough information to determine if the reservation can be canceled."
     assert user_role_issues([{"role": "user", "content": said}])
+
+
+def test_the_simulator_reads_its_scenario_in_the_first_person():
+    lm = _lm({"message": "It is u1.", "status": "continue"})
+    user = FamaUser(instructions="Known info: Your user id is u1.", lm=lm)
+    user.generate_next_message(AssistantMessage(role="assistant", content="What is your user id?"), user.get_init_state())
+    prompt = " ".join(str(m["content"]) for m in lm.history[-1]["messages"])
+    assert "My user id is u1." in prompt and "Your user id is u1." not in prompt

@@ -16,6 +16,8 @@ from fama_dspy.harness.voice import first_person
     ("the suitcases the reservation allows you to take", "the suitcases the reservation allows me to take"),
     ("you'd rather only exchange it; it is yours", "I'd rather only exchange it; it is mine"),
     ("If the agent insists that you are a Silver member", "If the agent insists that I am a Silver member"),
+    ("Reason for call:\n\t\tYou recently spoke", "Reason for call:\n\t\tI recently spoke"),
+    ("They will call you. You know it", "They will call me. I know it"),
 ])
 def test_pronouns_turn_to_the_first_person(text, expected):
     assert first_person(text) == expected
