@@ -4,6 +4,7 @@ import re
 import pytest
 from fama_dspy.signatures.action import AgentAction
 
+from fama_dspy.errors import ConfigError
 from fama_dspy.harness.decisions import (
     CONFIRM_ANSWER,
     DECISIONS_FILE,
@@ -14,7 +15,6 @@ from fama_dspy.harness.decisions import (
     score_action,
     summarize_decisions,
 )
-from fama_dspy.errors import ConfigError
 from fama_dspy.harness.records import read_jsonl
 from fama_dspy.harness.tasks import load_tasks
 from harness.harness_helpers import Decision

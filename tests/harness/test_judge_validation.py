@@ -10,7 +10,12 @@ from analysis.judge_lm import judge_lm, verdict
 
 from fama_dspy.analysis.diagnosis import CategoryVerdict, FailureDiagnosis
 from fama_dspy.errors import ConfigError
-from fama_dspy.harness.judge_validation import balanced_subset, evaluate_judges, score_judges, validation_table
+from fama_dspy.harness.judge_validation import (
+    balanced_subset,
+    evaluate_judges,
+    score_judges,
+    validation_table,
+)
 from fama_dspy.harness.perturb import EXAMPLES_FILE
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "judge_validation" / EXAMPLES_FILE

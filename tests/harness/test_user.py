@@ -1,5 +1,3 @@
-import re
-
 import dspy
 import pytest
 from dspy.utils import DummyLM
@@ -7,9 +5,7 @@ from tau2.data_model.message import AssistantMessage, ToolMessage
 
 from fama_dspy.harness.builders import gold_agent_builder, make_environment, user_tools
 from fama_dspy.harness.runner import run_episodes
-from fama_dspy.harness.tasks import load_tasks, reason_for_call
 from fama_dspy.harness.user import FALLBACK_REPLY, FamaUser, render_user_view
-from fama_dspy.harness.voice import first_person
 
 GREETING = AssistantMessage(role="assistant", content="Hi! How can I help you today?")
 
@@ -75,27 +71,12 @@ def test_device_tools_become_user_tool_calls():
 
 
 def test_fama_user_in_a_full_episode(out_dir):
-    # The opener is the scenario's reason for the call in the first person, without an LM call; the
-    # scripted LM answers the turn after the agent's work.
-    lm = _lm({"message": "Thank you!", "status": "done"})
+    lm = _lm({"message": "Please create a task 'Important Meeting' for user_1.", "status": "continue"},
+             {"message": "Thank you!", "status": "done"})
     [r] = run_episodes(agent_builder=gold_agent_builder(), domain="mock", task_ids=["create_task_1"], user="fama",
                        user_lm=lm, out=out_dir, config_name="gold", progress=False)
     assert r["reward"] == 1.0 and r["termination"] == "user_stop" and r["user_in_role"] is True
     assert r["user_stats"]["turns"] == 2 and r["user"] == "fama"
-    task = load_tasks("mock", task_ids=["create_task_1"])[0]
-    first_user = next(m for m in r["messages"] if m["role"] == "user")
-    assert first_user["content"] == first_person(reason_for_call(task))
-    assert not re.search(r"\byou\b", first_user["content"], flags=re.IGNORECASE)
-
-
-def test_opener_is_said_once_then_the_model_speaks():
-    lm = _lm({"message": "My user id is user_1.", "status": "continue"})
-    user = FamaUser(instructions="You want a task.", lm=lm, opener="I want a task.")
-    state = user.get_init_state()
-    first, state = user.generate_next_message(AssistantMessage(role="assistant", content="Hi! How can I help?"), state)
-    assert first.content == "I want a task." and lm.history == []  # no LM call for the opener
-    second, _ = user.generate_next_message(AssistantMessage(role="assistant", content="Your user id?"), state)
-    assert second.content == "My user id is user_1." and len(lm.history) == 1
 
 
 def test_agent_style_refusals_are_out_of_role():
