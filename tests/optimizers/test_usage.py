@@ -21,10 +21,9 @@ def test_calls_in_worker_threads_are_counted_as_served(monkeypatch):
     lm, engine = rule_lm(talker, cache=True)
     states = [cancel_request(i).state for i in range(1, 7)]
     agent = FamaAgent(specialists=[])
-    with dspy.context(lm=lm), dspy.track_usage() as outer:
-        with measure_lm_usage() as report:
-            ParallelExecutor(num_threads=3, disable_progress_bar=True).execute(lambda s: agent(state=s), states)
-            ParallelExecutor(num_threads=3, disable_progress_bar=True).execute(lambda s: agent(state=s), states)
+    with dspy.context(lm=lm), dspy.track_usage() as outer, measure_lm_usage() as report:
+        ParallelExecutor(num_threads=3, disable_progress_bar=True).execute(lambda s: agent(state=s), states)
+        ParallelExecutor(num_threads=3, disable_progress_bar=True).execute(lambda s: agent(state=s), states)
     # DSPy deep-copies a plain tracker into each worker: the served count would be 0 here.
     assert (report.calls, report.served, report.cache_hits) == (12, 6, 6)
     assert len(engine.calls) == report.served
