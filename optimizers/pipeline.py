@@ -158,9 +158,11 @@ def compile_program(
             )
         report = check_acceptance(agent, tuning.program, decision_scorer(held_out, num_threads=num_threads),
                                   score_episodes, tolerance=tolerance)
-    kept_agent, kept = (tuning.program, "tuned") if report.accepted else (agent, "untuned")
+    # A program the optimizer did not change is the untuned one, whatever the acceptance check said.
+    kept_agent, kept = (tuning.program, "tuned") if report.accepted and tuning.changed else (agent, "untuned")
     if progress:
-        console.print("; ".join(report.reasons) + f" → keeping the {kept} program")
+        why = "" if tuning.changed else " (the optimizer changed no instruction)"
+        console.print("; ".join(report.reasons) + f" → keeping the {kept} program{why}")
     metadata = {
         "kept": kept,
         "tuning": tuning.record(),

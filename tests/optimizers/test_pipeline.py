@@ -54,6 +54,22 @@ def test_compile_tunes_checks_and_saves_the_tuned_program(tmp_path, dirs):
     assert (dirs["dataset_root"]).exists()  # the decision dataset was stored for reuse
 
 
+def test_a_program_the_optimizer_did_not_change_is_saved_as_untuned(tmp_path, dirs):
+    def no_better_idea(role, system, text):  # the reflection proposes the instruction it was given
+        if "`call`" not in system:
+            same = FamaAgent().agent.decide_solo.signature.instructions
+            return json.dumps({"new_instruction": same, "proposed_instruction": same})
+        return mock_solver(role, system, text)
+
+    lm, _ = rule_lm(no_better_idea)
+    result = compile_program(
+        FamaAgent(), domain="mock", split="base", lm=lm, solo_decisions=True, max_lm_calls=20, held_out_fraction=0.4,
+        val_fraction=0.3, model_spec="rule/test", out=tmp_path / "same.json", progress=False, **dirs,
+    )
+    assert result.tuning.changed == [] and result.kept == "untuned"
+    assert load_program(result.path).program_info["kept"] == "untuned"
+
+
 def test_compile_and_tune_refuse_the_test_split(tmp_path, dirs):
     lm, _ = rule_lm(mock_solver)
     with pytest.raises(ConfigError, match="allow-test-split"):
