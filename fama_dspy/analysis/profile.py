@@ -117,8 +117,9 @@ class FailureProfile(BaseModel):
     def check_compatible(self, model: str, domain: str) -> bool:
         """True if the profile was learned for this model and domain; else warn and return False.
 
-        Models compare by their last path segment, case-insensitively: ``openai/Qwen2.5-7B`` and
-        ``qwen2.5-7b`` are the same model behind different routes. An empty field matches anything.
+        Models compare by their last path segment, case-insensitively and without a ``local:`` prefix:
+        ``openai/Qwen2.5-7B`` and ``qwen2.5-7b`` are the same model behind different routes, as are
+        ``local:qwen2.5-coder-1.5b`` and ``qwen2.5-coder-1.5b``. An empty field matches anything.
         """
         problems = []
         if self.model and model and _model_key(self.model) != _model_key(model):
@@ -137,4 +138,5 @@ class FailureProfile(BaseModel):
 
 
 def _model_key(name: str) -> str:
-    return name.strip().rstrip("/").rsplit("/", 1)[-1].lower()
+    key = name.strip().rstrip("/").rsplit("/", 1)[-1].lower()
+    return key.removeprefix("local:")  # "local:qwen2.5-coder-1.5b" is the embedded server's qwen2.5-coder-1.5b

@@ -43,7 +43,11 @@ def run(args: argparse.Namespace) -> int:
         train_tasks=args.train_tasks, test_tasks=args.test_tasks, solo_tasks=args.solo_tasks, **common
     )
     started = time.perf_counter()
+    from fama_dspy.lm import resolve
+
     lm = make_lm_from_args(args)
-    run_demo(plan, lm, args.out, model=args.model, console=console)
+    # The profile names the model itself ("qwen2.5-coder-1.5b"), not the spec that picked it ("local").
+    route = resolve(args.model, api_base=args.api_base, api_key=args.api_key, start_server=False)
+    run_demo(plan, lm, args.out, model=route.local_model or route.litellm_model, console=console)
     console.print(f"demo finished in {(time.perf_counter() - started) / 60:.1f} min")
     return 0

@@ -92,6 +92,7 @@ def test_same_model_through_another_route_is_compatible():
         warnings.simplefilter("error")
         assert profile.check_compatible("qwen2.5-coder-1.5b", "Airline")
         assert profile.check_compatible("openai/Qwen2.5-Coder-1.5B", "airline")
+        assert profile.check_compatible("local:qwen2.5-coder-1.5b", "airline")  # the embedded server's model
 
 
 @pytest.mark.parametrize(
