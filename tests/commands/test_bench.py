@@ -205,7 +205,7 @@ def test_interrupted_bench_resumes_keeping_every_finished_episode_once(tmp_path)
     assert not (out / "report").exists()
 
     finished = subprocess.run([sys.executable, str(script), str(out), "0"], env=env, capture_output=True,
-                              text=True, timeout=120, check=False)
+                              text=True, timeout=600, check=False)  # generous on a loaded machine
     assert finished.returncode == 0, finished.stdout[-2000:] + finished.stderr[-2000:]
 
     after = read_jsonl(episodes_file)
