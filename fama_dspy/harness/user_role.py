@@ -30,6 +30,8 @@ AGENT_PHRASES = [
         r"\bhow can i help\b",
         # Declining or asking for case details the way an agent does (seen with the 1.5B model as user).
         r"\bi(?:'m| am) sorry,? but i (?:don't|do not|can't|cannot) (?:have enough information|assist|help)\b",
+        # The customer's own ids asked back from the agent ("I don't have your reservation ID. Can you provide it?").
+        r"\bi (?:don't|do not) have your (?:user|reservation|order|account|booking|confirmation)\b",
     )
 ]
 

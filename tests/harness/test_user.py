@@ -82,8 +82,10 @@ def test_fama_user_in_a_full_episode(out_dir):
 def test_agent_style_refusals_are_out_of_role():
     from fama_dspy.harness.user_role import user_role_issues
 
-    said = "I'm sorry, but I don't have enough information to determine if the reservation can be canceled."
-    assert user_role_issues([{"role": "user", "content": said}])
+    for said in ("I'm sorry, but I don't have enough information to determine if the reservation can be canceled.",
+                 "I'm sorry, but I don't have your reservation ID. Can you please provide it to me?"):
+        assert user_role_issues([{"role": "user", "content": said}])
+    assert not user_role_issues([{"role": "user", "content": "I don't have my reservation id with me, sorry."}])
 
 
 def test_the_simulator_reads_its_scenario_in_the_first_person():
