@@ -24,6 +24,7 @@ from fama_dspy.errors import ConfigError
 from fama_dspy.harness.agent import DEFAULT_MAX_REASKS, FamaSoloTau2Agent, FamaTau2Agent
 from fama_dspy.harness.baseline import RecordingLLMAgent, RecordingLLMSoloAgent
 from fama_dspy.harness.gold import GoldReplayAgent, ScriptedUser
+from fama_dspy.harness.tasks import opening_request
 from fama_dspy.harness.user import FamaUser
 
 AgentBuilder = Callable[[Task, Environment, bool], LocalAgent]
@@ -105,7 +106,8 @@ def user_builder(
             if lm is None and not llm and dspy.settings.lm is None:
                 # Otherwise every user turn would fail and fall back to a canned reply.
                 raise ConfigError("the fama user simulator needs a model: pass user_lm or user_llm, or configure DSPy")
-            return FamaUser(tools=tools, instructions=instructions, llm=llm, llm_args=llm_args, lm=lm)
+            return FamaUser(tools=tools, instructions=instructions, llm=llm, llm_args=llm_args, lm=lm,
+                            opener=opening_request(task))
         if kind == "tau2":
             return UserSimulator(tools=tools, instructions=instructions, llm=llm, llm_args=deepcopy(llm_args or {}))
         return ScriptedUser(task, tools=tools)

@@ -8,6 +8,7 @@ all of its 9 tasks. Order is τ²'s file order, or the caller's order when task 
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Sequence
 from functools import cache
 
@@ -108,3 +109,25 @@ def reason_for_call(task: Task) -> str:
     if isinstance(instructions, StructuredUserInstructions):
         return instructions.reason_for_call.strip()
     return str(instructions).strip()
+
+
+#: Words that mark a sentence of the reason for the call as an instruction to the simulator, not words
+#: the customer would say ("You are trying to make the agent issue a compensation that is not allowed").
+_SIMULATOR_ONLY = re.compile(r"\b(agent|reveal|pretend|make up|lie|trick|persona)\b", re.IGNORECASE)
+
+
+def opening_request(task: Task) -> str | None:
+    """The customer's first message: the first sentence of the reason for the call, in the first
+    person, or None when that sentence is about the simulation (then the simulator writes the turn).
+
+    Only the first sentence: τ²'s reason for the call often goes on with conditions the customer keeps
+    to themselves ("If the agent asks for confirmation, only exchange the desk lamp").
+    """
+    from fama_dspy.harness.voice import first_person
+
+    text = " ".join(reason_for_call(task).split())
+    first = re.split(r"(?<=[.!?])\s", text, maxsplit=1)[0].strip()
+    if not first or _SIMULATOR_ONLY.search(first):
+        return None
+    return first_person(first)
+

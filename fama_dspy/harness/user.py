@@ -7,9 +7,12 @@ re-asks once when a reply is empty or sounds like the agent, and turns
 the typed ``status`` into τ²'s stop tokens (``###STOP###``, ``###TRANSFER###``,
 ``###OUT-OF-SCOPE###``), which τ²'s orchestrator checks on every user message.
 
-The first turn is generated like the others, not copied from τ²'s "reason for call": in some
-tasks that field holds what the customer must not say ("you make up a story to get a
-compensation that is not allowed"), and a copied opener gave the game away.
+The first turn is the task's opening request when it has a safe one (``tasks.opening_request``:
+the first sentence of τ²'s "reason for call", in the first person); measured with the 1.5B model,
+a generated first turn answered the agent's greeting as the agent ("Hello! I'm here to help"), and
+the episode never recovered. The whole "reason for call" is not copied: it often holds what the
+customer must not say ("do not reveal it to the agent"). Without a safe sentence the model writes
+the first turn too.
 """
 
 from __future__ import annotations
@@ -132,6 +135,7 @@ class FamaUser(BaseUser):
         llm_args: dict | None = None,
         lm: dspy.LM | None = None,
         module: SimulatedUser | None = None,
+        opener: str | None = None,
     ):
         super().__init__(instructions=instructions, llm=llm, llm_args=llm_args)
         self.tools = tools or None
@@ -143,6 +147,8 @@ class FamaUser(BaseUser):
         #: user id is …", the 1.5B model answered an agent asking for "your user id" with "I don't have
         #: your user id".
         self.scenario = first_person(str(instructions or ""))
+        #: The customer's first message, said as is while the conversation has no user turn yet.
+        self.opener = (opener or "").strip() or None
         self.seed: int | None = None
         self.turns = 0
         self.retries = 0
@@ -179,6 +185,9 @@ class FamaUser(BaseUser):
         return reply, state
 
     def _reply(self, state: UserState) -> UserMessage:
+        if self.opener and not any(isinstance(m, UserMessage) for m in state.messages):
+            self.turns += 1
+            return UserMessage(role="user", content=self.opener, cost=0.0)
         agent_texts = [m.content for m in state.messages if isinstance(m, AssistantMessage) and m.has_text_content()]
         self.turns += 1
         try:

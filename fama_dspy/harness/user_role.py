@@ -28,6 +28,7 @@ AGENT_PHRASES = [
         r"\bi can (?:help|assist) you with (?:that|this)\b",
         r"\blet me (?:check|look (?:that|this|it) up|pull (?:that|this|it) up)\b[^.?!]*\bfor you\b",
         r"\bhow can i help\b",
+        r"\bi(?:'m| am) here to (?:help|assist)\b",
         # Declining or asking for case details the way an agent does (seen with the 1.5B model as user).
         r"\bi(?:'m| am) sorry,? but i (?:don't|do not|can't|cannot) (?:have enough information|assist|help)\b",
         # The customer's own ids asked back from the agent ("I don't have your reservation ID. Can you provide it?").

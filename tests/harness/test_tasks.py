@@ -45,3 +45,13 @@ def test_user_request_text_carries_what_the_user_knows():
     task = load_tasks("airline", task_ids=["3"])[0]
     text = user_request_text(task)
     assert "anya_garcia_5901" in text and "JMO1MG" in text
+
+
+def test_opening_request_is_a_safe_first_sentence_in_the_first_person():
+    from fama_dspy.harness.tasks import opening_request
+
+    [cancel, story] = load_tasks("airline", "base", task_ids=["0", "4"])
+    assert opening_request(cancel) == "I want to cancel reservation EHGLP3."  # not the conditions after it
+    assert opening_request(story) is None  # "make the agent issue a compensation…" is for the simulator only
+    [exchange] = load_tasks("retail", "base", task_ids=["5"])
+    assert opening_request(exchange) == "I want to exchange the water bottle and the desk lamp."

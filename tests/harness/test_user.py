@@ -71,12 +71,14 @@ def test_device_tools_become_user_tool_calls():
 
 
 def test_fama_user_in_a_full_episode(out_dir):
-    lm = _lm({"message": "Please create a task 'Important Meeting' for user_1.", "status": "continue"},
-             {"message": "Thank you!", "status": "done"})
+    # The first turn is the task's opening request (no LM call); the scripted LM answers after the work.
+    lm = _lm({"message": "Thank you!", "status": "done"})
     [r] = run_episodes(agent_builder=gold_agent_builder(), domain="mock", task_ids=["create_task_1"], user="fama",
                        user_lm=lm, out=out_dir, config_name="gold", progress=False)
     assert r["reward"] == 1.0 and r["termination"] == "user_stop" and r["user_in_role"] is True
     assert r["user_stats"]["turns"] == 2 and r["user"] == "fama"
+    first_user = next(m for m in r["messages"] if m["role"] == "user")
+    assert first_user["content"] == "I am a team member who needs to create a task for an upcoming meeting."
 
 
 def test_agent_style_refusals_are_out_of_role():
@@ -94,3 +96,13 @@ def test_the_simulator_reads_its_scenario_in_the_first_person():
     user.generate_next_message(AssistantMessage(role="assistant", content="What is your user id?"), user.get_init_state())
     prompt = " ".join(str(m["content"]) for m in lm.history[-1]["messages"])
     assert "My user id is u1." in prompt and "Your user id is u1." not in prompt
+
+
+def test_opener_is_said_once_then_the_model_speaks():
+    lm = _lm({"message": "My user id is user_1.", "status": "continue"})
+    user = FamaUser(instructions="You want a task.", lm=lm, opener="I want a task.")
+    state = user.get_init_state()
+    first, state = user.generate_next_message(AssistantMessage(role="assistant", content="Hi! How can I help?"), state)
+    assert first.content == "I want a task." and lm.history == []  # no LM call for the opener
+    second, _ = user.generate_next_message(AssistantMessage(role="assistant", content="Your user id?"), state)
+    assert second.content == "My user id is user_1." and len(lm.history) == 1
