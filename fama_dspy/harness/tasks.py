@@ -17,6 +17,7 @@ from tau2.data_model.tasks import StructuredUserInstructions, Task
 from tau2.registry import registry
 
 from fama_dspy.errors import ConfigError
+from fama_dspy.harness.voice import first_person
 
 DOMAINS = ("airline", "retail", "telecom", "mock")
 DEFAULT_SPLIT = "base"
@@ -123,11 +124,8 @@ def opening_request(task: Task) -> str | None:
     Only the first sentence: τ²'s reason for the call often goes on with conditions the customer keeps
     to themselves ("If the agent asks for confirmation, only exchange the desk lamp").
     """
-    from fama_dspy.harness.voice import first_person
-
     text = " ".join(reason_for_call(task).split())
     first = re.split(r"(?<=[.!?])\s", text, maxsplit=1)[0].strip()
     if not first or _SIMULATOR_ONLY.search(first):
         return None
     return first_person(first)
-

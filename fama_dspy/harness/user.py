@@ -143,9 +143,9 @@ class FamaUser(BaseUser):
             lm = dspy.LM(llm, engine="litellm", **deepcopy(self.llm_args))
         self.lm = lm
         self.module = module or SimulatedUser()
-        #: The scenario as the customer's own notes ("My user id is …"): written to the simulator as "Your
-        #: user id is …", the 1.5B model answered an agent asking for "your user id" with "I don't have
-        #: your user id".
+        #: The scenario as the customer's own notes ("My user id is …"), so an agent asking for "your user
+        #: id" is not read as asking about itself. The 1.5B model still mixes them up at times (measured:
+        #: "I don't have your user id"); the role check flags that turn.
         self.scenario = first_person(str(instructions or ""))
         #: The customer's first message, said as is while the conversation has no user turn yet.
         self.opener = (opener or "").strip() or None
@@ -185,11 +185,10 @@ class FamaUser(BaseUser):
         return reply, state
 
     def _reply(self, state: UserState) -> UserMessage:
+        self.turns += 1
         if self.opener and not any(isinstance(m, UserMessage) for m in state.messages):
-            self.turns += 1
             return UserMessage(role="user", content=self.opener, cost=0.0)
         agent_texts = [m.content for m in state.messages if isinstance(m, AssistantMessage) and m.has_text_content()]
-        self.turns += 1
         try:
             with dspy.context(**({"lm": self.lm} if self.lm is not None else {})), dspy.track_usage() as tracker:
                 pred = self.module(
