@@ -19,16 +19,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from tau2.data_model.message import Message as Tau2Message
 from tau2.data_model.message import MultiToolMessage, ToolCall, ToolMessage, UserMessage
 from tau2.data_model.tasks import Action, Task
-from tau2.user.base import STOP, BaseUser, UserState, ValidUserInputMessage
-from tau2.user.user_simulator import UserSimulator
+from tau2.user.base import STOP, UserState, ValidUserInputMessage
 
 from fama_dspy.conversation import DecisionState
 from fama_dspy.harness.agent import STOP_TOOL
 from fama_dspy.harness.convert import new_tool_call_id
 from fama_dspy.harness.tasks import reason_for_call
+from fama_dspy.harness.user_base import HarnessUser
 from fama_dspy.signatures.action import AgentAction
 
 REQUEST_MARKER = "Please perform"
@@ -103,7 +102,7 @@ class GoldReplayAgent:
         return GoldDecision(action=self.plan[index], info={"gold_step": index, "lm_calls": 0})
 
 
-class ScriptedUser(BaseUser):
+class ScriptedUser(HarnessUser):
     """A no-LLM user: states the reason for the call, runs the gold user actions when asked, then stops.
 
     Any agent message that is not a request (``REQUEST_MARKER``) ends the conversation, so this
@@ -117,17 +116,7 @@ class ScriptedUser(BaseUser):
         self.blocks = user_action_blocks(task)
         self.pending: list[Action] = []
         self.spoke = False
-        self.seed: int | None = None
 
-    def get_init_state(self, message_history: list[Tau2Message] | None = None) -> UserState:
-        return UserState(system_messages=[], messages=list(message_history or []))
-
-    @classmethod
-    def is_stop(cls, message: UserMessage) -> bool:
-        return UserSimulator.is_stop(message)
-
-    def set_seed(self, seed: int) -> None:
-        self.seed = seed
 
     def generate_next_message(self, message: ValidUserInputMessage, state: UserState) -> tuple[UserMessage, UserState]:
         if isinstance(message, MultiToolMessage):

@@ -49,8 +49,7 @@ from tau2.data_model.message import ToolCall as Tau2ToolCall
 from tau2.data_model.message import UserMessage
 from tau2.data_model.tasks import Action, Task
 from tau2.environment.environment import Environment
-from tau2.user.base import STOP, BaseUser, UserState, ValidUserInputMessage
-from tau2.user.user_simulator import UserSimulator
+from tau2.user.base import STOP, UserState, ValidUserInputMessage
 
 from fama_dspy import __version__
 from fama_dspy.analysis.evidence import FailureEvidence
@@ -62,6 +61,7 @@ from fama_dspy.harness.gold import GoldDecision, final_message, gold_actions
 from fama_dspy.harness.records import is_success
 from fama_dspy.harness.runner import EpisodeSettings, run_episode
 from fama_dspy.harness.tasks import load_tasks, user_request_text
+from fama_dspy.harness.user_base import HarnessUser
 from fama_dspy.signatures.action import AgentAction
 
 __all__ = [
@@ -142,23 +142,13 @@ class PlanAgent:
         return GoldDecision(action=self.plan[index], info={"plan_step": index, "lm_calls": 0})
 
 
-class DialogueUser(BaseUser):
+class DialogueUser(HarnessUser):
     """A no-LLM user that says its scripted lines in order (the opener first), then stops."""
 
     def __init__(self, task: Task, lines: list[str]):
         super().__init__(instructions=str(task.user_scenario), llm=None)
         self.lines = list(lines)
-        self.seed: int | None = None
 
-    def get_init_state(self, message_history=None) -> UserState:
-        return UserState(system_messages=[], messages=list(message_history or []))
-
-    @classmethod
-    def is_stop(cls, message: UserMessage) -> bool:
-        return UserSimulator.is_stop(message)
-
-    def set_seed(self, seed: int) -> None:
-        self.seed = seed
 
     def generate_next_message(self, message: ValidUserInputMessage, state: UserState) -> tuple[UserMessage, UserState]:
         state.messages.append(message)

@@ -33,11 +33,11 @@ from tau2.data_model.message import (
     Message as Tau2Message,
 )
 from tau2.environment.tool import Tool
-from tau2.user.base import OUT_OF_SCOPE, STOP, TRANSFER, BaseUser, UserState, ValidUserInputMessage
-from tau2.user.user_simulator import UserSimulator
+from tau2.user.base import OUT_OF_SCOPE, STOP, TRANSFER, UserState, ValidUserInputMessage
 
 from fama_dspy.harness.convert import new_tool_call_id, tool_to_spec
 from fama_dspy.harness.fatal import is_endpoint_failure
+from fama_dspy.harness.user_base import HarnessUser
 from fama_dspy.harness.user_role import user_role_issues
 from fama_dspy.harness.voice import first_person
 from fama_dspy.signatures.user_simulator import UserTurn, UserTurnWithDevice
@@ -120,7 +120,7 @@ def _parse_arguments(text: str) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-class FamaUser(BaseUser):
+class FamaUser(HarnessUser):
     """τ²'s user interface around ``SimulatedUser``.
 
     Constructor arguments mirror τ²'s ``UserSimulator`` (so τ²'s registry can build it); ``lm`` is
@@ -149,7 +149,6 @@ class FamaUser(BaseUser):
         self.scenario = first_person(str(instructions or ""))
         #: The customer's first message, said as is while the conversation has no user turn yet.
         self.opener = (opener or "").strip() or None
-        self.seed: int | None = None
         self.turns = 0
         self.retries = 0
         self.failures: list[str] = []
@@ -165,15 +164,6 @@ class FamaUser(BaseUser):
         """For the episode record: turns, re-asks, failed turns (answered with a fallback), tokens."""
         return {"turns": self.turns, "retries": self.retries, "failures": list(self.failures), "usage": dict(self.usage)}
 
-    def get_init_state(self, message_history: list[Tau2Message] | None = None) -> UserState:
-        return UserState(system_messages=[], messages=list(message_history or []))
-
-    @classmethod
-    def is_stop(cls, message: UserMessage) -> bool:
-        return UserSimulator.is_stop(message)
-
-    def set_seed(self, seed: int) -> None:
-        self.seed = seed  # temperature-0 users are deterministic; the seed is recorded only
 
     def generate_next_message(self, message: ValidUserInputMessage, state: UserState) -> tuple[UserMessage, UserState]:
         if isinstance(message, MultiToolMessage):
