@@ -15,10 +15,10 @@ its records would be mixed with the old ones.
     fama-profile:PATH | fama-profile:fc:PATH   FAMA with a failure profile's recommended subset
     fama-compiled:PATH                      a compiled program (its base mode is read from the file)
 
-Trials: at temperature 0 a deterministic server gives the same episode every trial (the bench
-warns). At temperature > 0 each trial's fama-dspy agent calls use ``rollout_id`` = the trial's
-seed, so DSPy's response cache neither replays trial 0 in later trials nor mixes trials; τ²'s
-reference agent gets the seed through τ²'s own ``set_seed``.
+Trials (episodes and decision points alike): at temperature 0 a deterministic server gives the
+same answer every trial (the bench warns). At temperature > 0 each trial's fama-dspy agent calls
+use ``rollout_id`` = the trial's seed, so DSPy's response cache neither replays trial 0 in later
+trials nor mixes trials; τ²'s reference agent gets the seed through τ²'s own ``set_seed``.
 """
 
 from __future__ import annotations
@@ -368,12 +368,11 @@ def run_bench(
     if "interactive" in plan.modes and plan.user == "tau2" and user_llm is None:
         raise ConfigError("the tau2 user simulator needs a LiteLLM model (the CLI builds it from --user-model)")
     seeds = [plan.seed + i for i in range(plan.trials)] if plan.seed is not None else default_seeds(plan.trials)
-    episode_modes = [m for m in plan.modes if m != "decisions"]
     rollouts: TrialRollouts | None = None
-    if plan.trials > 1 and episode_modes:
+    if plan.trials > 1:
         if not temperature:
             console.print(f"[yellow]{plan.trials} trials at temperature {temperature}: a deterministic server "
-                          "repeats the same episode every trial. Use --temperature 0.7 for distinct trials.[/yellow]")
+                          "repeats the same answer every trial. Use --temperature 0.7 for distinct trials.[/yellow]")
         else:
             rollouts = TrialRollouts()
     out.mkdir(parents=True, exist_ok=True)
@@ -400,7 +399,10 @@ def run_bench(
                         skipped.append(f"{config.name}: decisions (τ²'s llm_agent runs only as episodes)")
                         continue
                     evaluate_decisions(config.factory(), points, out, config_name=config.name,
-                                       concurrency=plan.concurrency, progress=progress)
+                                       concurrency=plan.concurrency, progress=progress,
+                                       # a seed only labels a trial when it picks the trial's samples
+                                       seeds=seeds if rollouts else [None] * plan.trials,
+                                       lm_for_seed=(lambda s, base=lm: rollouts.lm_for(base, s)) if rollouts else None)
                 continue
             solo = mode == "solo"
             user_kwargs: dict[str, Any] = {}

@@ -105,19 +105,28 @@ def _decisions(args: argparse.Namespace, lm) -> int:
     if len(points) < RECOMMENDED_POINTS:
         console.print(f"[yellow]{len(points)} decision points: differences of a few points need ≥ "
                       f"{RECOMMENDED_POINTS} (one point = {100 / max(1, len(points)):.1f} %).[/yellow]")
+    sampled = args.trials > 1 and bool(args.temperature)
+    if args.trials > 1 and not sampled:
+        console.print(f"[yellow]{args.trials} trials at temperature {args.temperature}: the same answer every "
+                      "trial. Use --temperature 0.7 for distinct trials.[/yellow]")
+    base_seed = args.seed if args.seed is not None else 0
+    # Trial i's calls carry rollout_id = its seed: distinct samples, not DSPy cache replays of trial 0.
+    seeds = [base_seed + i for i in range(args.trials)] if sampled else [None] * args.trials
+    copies = {s: lm.copy(rollout_id=s) for s in seeds if s is not None}
     with dspy.context(lm=lm):
         records = evaluate_decisions(choice.factory(), points, args.out, config_name=choice.name,
-                                     concurrency=args.concurrency, progress=True)
+                                     concurrency=args.concurrency, progress=True, seeds=seeds,
+                                     lm_for_seed=copies.__getitem__ if sampled else None)
     console.print(decision_table({choice.name: summarize_decisions(records)}, title=f"{args.domain} decisions"))
-    _print_cache_stats(lm)
+    _print_cache_stats(lm, *copies.values())
     console.print(f"records: {args.out / 'decisions.jsonl'}")
     return 0
 
 
-def _print_cache_stats(lm) -> None:
+def _print_cache_stats(*lms) -> None:
     from fama_dspy.lm_calls import prompt_cache_stats
 
-    stats = prompt_cache_stats(lm.history)
+    stats = prompt_cache_stats([entry for lm in lms for entry in lm.history])
     if stats["requests"]:
         console.print(
             f"server prompt cache: {stats['cached_tokens']}/{stats['prompt_tokens']} prompt tokens reused "

@@ -1,7 +1,9 @@
 """Decision-level evaluation: the agent's next action on a gold prefix, scored exactly.
 
-No user simulator, no sampling in the harness: deterministic, and cheap enough for small models
-(DESIGN §8). For every gold *agent* action of a task, the harness replays the gold actions before
+No user simulator: cheap enough for small models (DESIGN §8), and deterministic at temperature 0.
+With sampling on, ``trials`` asks each point k times; trial i runs on an LM copy whose
+``rollout_id`` is the trial's seed (``lm_for_seed``), so DSPy's response cache neither replays
+trial 0 nor mixes trials, and a rerun of the same trial is a cache hit. For every gold *agent* action of a task, the harness replays the gold actions before
 it in a fresh environment and builds the ``DecisionState`` the agent would see there:
 - interactive: one user message carrying the whole request (reason for call, what the user
   knows, the task's instructions: everything the user would reveal, given up front), in the
@@ -25,7 +27,7 @@ from __future__ import annotations
 import contextvars
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -193,11 +195,18 @@ def score_action(action: AgentAction, point: DecisionPoint) -> DecisionScore:
     return DecisionScore(name_ok=True, exact_ok=not mismatched, mismatched_args=mismatched)
 
 
+def record_trial(record: dict[str, Any]) -> int:
+    """The record's trial; records written before trials existed are trial 0."""
+    return int(record.get("trial") or 0)
+
+
 def decision_key(record: dict[str, Any]) -> tuple:
-    return (record.get("config"), record.get("point_id"))
+    return (record.get("config"), record.get("point_id"), record_trial(record))
 
 
-def evaluate_point(agent: Any, point: DecisionPoint, config_name: str) -> dict[str, Any]:
+def evaluate_point(
+    agent: Any, point: DecisionPoint, config_name: str, trial: int = 0, seed: int | None = None
+) -> dict[str, Any]:
     """Ask the agent once on the point's state; a refused connection propagates, other errors are recorded."""
     started = time.perf_counter()
     error = None
@@ -216,6 +225,8 @@ def evaluate_point(agent: Any, point: DecisionPoint, config_name: str) -> dict[s
         "version": RECORD_VERSION,
         "config": config_name,
         "point_id": point.id,
+        "trial": trial,
+        "seed": seed,
         "domain": point.domain,
         "task_id": point.task_id,
         "index": point.index,
@@ -246,13 +257,20 @@ def evaluate_decisions(
     concurrency: int = 1,
     progress: bool = False,
     console: Console | None = None,
+    seeds: Sequence[int | None] | None = None,
+    lm_for_seed: Callable[[int], Any] | None = None,
 ) -> list[dict[str, Any]]:
-    """Score ``agent`` on each point; append one line per point to ``<out>/decisions.jsonl``.
+    """Score ``agent`` on each point, once per trial; append one line per answer to ``<out>/decisions.jsonl``.
 
-    Resumable: points already recorded for ``config_name`` are skipped. Returns the records of
-    ``points``, in their order.
+    ``seeds`` holds one seed per trial (default: one trial, no seed). With ``lm_for_seed``, trial
+    i's calls run on ``lm_for_seed(seeds[i])`` (an LM copy with that ``rollout_id``): distinct
+    samples per trial at temperature > 0. Resumable: (point, trial) pairs already recorded for
+    ``config_name`` are skipped. Returns the records of ``points``, by point then trial.
     """
+    import dspy
+
     out = Path(out)
+    seeds = list(seeds) if seeds else [None]
     appender = JsonlAppender(out / DECISIONS_FILE)
     existing = read_jsonl(out / DECISIONS_FILE)
     stale = sorted({r.get("version") for r in existing} - {RECORD_VERSION}, key=str)
@@ -262,10 +280,16 @@ def evaluate_decisions(
             f"{RECORD_VERSION}: their points showed the agent a different state. Write to a new --out."
         )
     done = {decision_key(r) for r in existing}
-    todo = [p for p in points if (config_name, p.id) not in done]
+    # Trial-major order: an interrupted run has whole trials, comparable across configurations.
+    todo = [(trial, p) for trial in range(len(seeds)) for p in points if (config_name, p.id, trial) not in done]
 
-    def job(point: DecisionPoint) -> dict[str, Any]:
-        record = evaluate_point(agent, point, config_name)
+    def job(trial: int, point: DecisionPoint) -> dict[str, Any]:
+        seed = seeds[trial]
+        if lm_for_seed is not None and seed is not None:
+            with dspy.context(lm=lm_for_seed(seed)):
+                record = evaluate_point(agent, point, config_name, trial, seed)
+        else:
+            record = evaluate_point(agent, point, config_name, trial, seed)
         appender.append(record)
         return record
 
@@ -276,12 +300,12 @@ def evaluate_decisions(
     with bar:
         bar_task = bar.add_task("decisions", total=len(todo))
         if concurrency <= 1:
-            for point in todo:
-                job(point)
+            for trial, point in todo:
+                job(trial, point)
                 bar.advance(bar_task)
         else:
             with ThreadPoolExecutor(max_workers=concurrency) as pool:
-                futures = [pool.submit(contextvars.copy_context().run, job, p) for p in todo]
+                futures = [pool.submit(contextvars.copy_context().run, job, t, p) for t, p in todo]
                 try:
                     for future in futures:
                         future.result()
@@ -290,8 +314,8 @@ def evaluate_decisions(
                     for f in futures:
                         f.cancel()
                     raise
-    by_id = {r["point_id"]: r for r in load_decision_results(out, config_name)}
-    return [by_id[p.id] for p in points if p.id in by_id]
+    by_key = {(r["point_id"], record_trial(r)): r for r in load_decision_results(out, config_name)}
+    return [by_key[(p.id, t)] for p in points for t in range(len(seeds)) if (p.id, t) in by_key]
 
 
 def load_decision_results(out: Path | str, config_name: str | None = None) -> list[dict[str, Any]]:
@@ -307,12 +331,17 @@ def _rate(records: list[dict[str, Any]], field: str) -> float | None:
 
 
 def summarize_decisions(records: list[dict[str, Any]]) -> dict[str, Any]:
-    """Accuracy on name and on name+arguments, overall and on the derivable subset, with counts."""
+    """Accuracy on name and on name+arguments, overall and on the derivable subset, with counts.
+
+    ``n`` counts answers (points × trials); accuracies are over answers, so with k trials each
+    point weighs the same as with one.
+    """
     derivable = [r for r in records if r.get("derivable")]
 
     def block(rs: list[dict[str, Any]]) -> dict[str, Any]:
         return {
             "n": len(rs),
+            "points": len({r.get("point_id") for r in rs}),
             "name_correct": sum(1 for r in rs if r.get("name_ok")),
             "exact_correct": sum(1 for r in rs if r.get("exact_ok")),
             "name_accuracy": _rate(rs, "name_ok"),
@@ -323,13 +352,14 @@ def summarize_decisions(records: list[dict[str, Any]]) -> dict[str, Any]:
     return {
         "configs": sorted({str(r.get("config")) for r in records}),
         **block(records),
+        "trials": max((record_trial(r) + 1 for r in records), default=0),
         "derivable": block(derivable),
         "valid_rate": _rate(records, "valid"),
         "errors": sum(1 for r in records if r.get("error")),
         "parse_failures": sum(int(r.get("parse_failures") or 0) for r in records),
         "mean_latency_s": sum(float(r.get("latency_s") or 0) for r in records) / len(records) if records else None,
         "mean_prompt_tokens": sum(u.get("prompt_tokens", 0) for u in usage) / len(records) if records else None,
-        "enough_points": len(records) >= RECOMMENDED_POINTS,
+        "enough_points": len({r.get("point_id") for r in records}) >= RECOMMENDED_POINTS,
     }
 
 
@@ -346,8 +376,8 @@ def decision_table(summaries: dict[str, dict[str, Any]], title: str = "Decisions
     for config, s in summaries.items():
         d = s["derivable"]
         table.add_row(
-            config, str(s["n"]), f"{pct(s['name_accuracy'])} ({s['name_correct']})",
-            f"{pct(s['exact_accuracy'])} ({s['exact_correct']})", str(d["n"]),
+            config, str(s["points"]) + (f" ×{s['trials']}" if s["trials"] > 1 else ""), f"{pct(s['name_accuracy'])} ({s['name_correct']})",
+            f"{pct(s['exact_accuracy'])} ({s['exact_correct']})", str(d["points"]),
             pct(d["name_accuracy"]), pct(d["exact_accuracy"]), pct(s["valid_rate"]), str(s["errors"]),
             "-" if s["mean_latency_s"] is None else f"{s['mean_latency_s']:.2f}",
         )

@@ -64,8 +64,10 @@ def _run_section(run: dict[str, Any], versions: dict[str, Any]) -> list[str]:
             f"trials per task {info['trials']}; seeds {_listing(info['seeds'])}"
         )
     for setting, info in run["decision_settings"].items():
+        trials = info.get("trials", 1)
         lines.append(f"- {setting}: {info['points']} point(s) from {len(info['task_ids'])} task(s) "
-                     f"{_listing(info['task_ids'])}")
+                     f"{_listing(info['task_ids'])}"
+                     + (f"; trials per point {trials}; seeds {_listing(info.get('seeds') or [])}" if trials > 1 else ""))
     if run.get("configs"):
         lines.append("- configurations: " + "; ".join(
             f"`{c['name']}` ({c.get('description') or c.get('spec')})" for c in run["configs"]))

@@ -24,14 +24,13 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from fama_dspy.harness.decisions import summarize_decisions
+from fama_dspy.harness.decisions import record_trial, summarize_decisions
 from fama_dspy.harness.records import is_success
 from fama_dspy.harness.summary import summarize
 from fama_dspy.report.stats import (
     DEFAULT_RESAMPLES,
     DEFAULT_SEED,
     bootstrap_mean,
-    paired_accuracy_difference,
     paired_pass1_difference,
     pass_hat_k_curve,
     relative_overhead,
@@ -225,13 +224,26 @@ def decision_costs(records: list[dict[str, Any]]) -> dict[str, float | None]:
     }
 
 
+def point_flags(records: Iterable[dict[str, Any]], field: str) -> dict[str, list[bool]]:
+    """Point id → the field's flag per trial, in trial order (a point's trials are its pass^k trials)."""
+    by_point: dict[str, list[tuple[int, bool]]] = defaultdict(list)
+    for r in records:
+        by_point[str(r.get("point_id"))].append((record_trial(r), bool(r.get(field))))
+    return {p: [ok for _, ok in sorted(flags)] for p, flags in by_point.items()}
+
+
 def decision_rows(
     records: list[dict[str, Any]],
     base_map: Mapping[str, str | None] | None = None,
     resamples: int = DEFAULT_RESAMPLES,
     seed: int = DEFAULT_SEED,
 ) -> list[dict[str, Any]]:
-    """One row per (domain/view, configuration) of decision-level results."""
+    """One row per (domain/view, configuration) of decision-level results.
+
+    With k trials per point, a point is scored like a τ² task: exact pass^1 … pass^k over points,
+    and the intervals resample *points* (a point's trials stay together), so trials narrow the
+    interval only as far as they reduce each point's noise.
+    """
     by_setting: dict[tuple, dict[str, list[dict[str, Any]]]] = defaultdict(lambda: defaultdict(list))
     for r in records:
         by_setting[decision_setting_key(r)][str(r.get("config"))].append(r)
@@ -239,6 +251,8 @@ def decision_rows(
     for key, by_config in by_setting.items():
         for config, group in by_config.items():
             summary = summarize_decisions(group)
+            exact = point_flags(group, "exact_ok")
+            trial_counts = [len(v) for v in exact.values()]
             base = base_of(config, records, base_map)
             row: dict[str, Any] = {
                 "setting": decision_setting_label(key),
@@ -246,13 +260,17 @@ def decision_rows(
                 "mode": "decisions",
                 "config": config,
                 "base": base,
-                "points": summary["n"],
+                "points": len(exact),
+                "answers": summary["n"],
+                "trials_min": min(trial_counts),
+                "trials_max": max(trial_counts),
                 "tasks": len({str(r.get("task_id")) for r in group}),
                 "name_correct": summary["name_correct"],
                 "exact_correct": summary["exact_correct"],
                 "name_accuracy": summary["name_accuracy"],
                 "exact_accuracy": summary["exact_accuracy"],
-                "exact_interval": bootstrap_mean([float(bool(r.get("exact_ok"))) for r in group], resamples,
+                "exact_pass_hat_k": pass_hat_k_curve(list(success_counts(exact).values())),
+                "exact_interval": bootstrap_mean([sum(f) / len(f) for f in exact.values()], resamples,
                                                  seed=seed).as_dict(),
                 "derivable": summary["derivable"],
                 "valid_rate": summary["valid_rate"],
@@ -274,20 +292,20 @@ def decision_rows(
 
 
 def _decision_deltas(group, base_group, resamples: int, seed: int) -> dict[str, Any]:
-    own = {r["point_id"]: r for r in group}
-    base = {r["point_id"]: r for r in base_group}
-    shared = [p for p in own if p in base]
-    derivable = [p for p in shared if own[p].get("derivable")]
+    own_points = point_flags(group, "exact_ok")
+    base_points = point_flags(base_group, "exact_ok")
+    shared = {p for p in own_points if p in base_points}
+    derivable = {str(r.get("point_id")) for r in group if r.get("derivable")} & shared
 
-    def delta(field: str, points: list[str]) -> dict | None:
-        result = paired_accuracy_difference(
-            {p: bool(own[p].get(field)) for p in points}, {p: bool(base[p].get(field)) for p in points},
-            resamples=resamples, seed=seed,
-        )
+    def delta(field: str, points: set[str]) -> dict | None:
+        own = {p: f for p, f in point_flags(group, field).items() if p in points}
+        base = {p: f for p, f in point_flags(base_group, field).items() if p in points}
+        # Per point: own success rate − base success rate over its trials (= Δaccuracy with one trial).
+        result = paired_pass1_difference(own, base, resamples=resamples, seed=seed)
         return result.as_dict() if result is not None else None
 
-    own_costs = decision_costs([own[p] for p in shared])
-    base_costs = decision_costs([base[p] for p in shared])
+    own_costs = decision_costs([r for r in group if str(r.get("point_id")) in shared])
+    base_costs = decision_costs([r for r in base_group if str(r.get("point_id")) in shared])
     return {
         "base_present": True,
         "paired_points": len(shared),
@@ -387,19 +405,32 @@ def _episode_columns(k: int) -> list[Column]:
     return columns
 
 
-def _decision_columns() -> list[Column]:
+def _trials(row: dict[str, Any]) -> str:
+    low, high = row.get("trials_min", 1), row.get("trials_max", 1)
+    return str(low) if low == high else f"{low}–{high}"
+
+
+def _decision_columns(k: int = 1) -> list[Column]:
     def over(row: dict[str, Any]) -> str:
         return fmt_overhead((row["overhead"] or {}).get("tokens_per_decision"))
 
+    # exact pass^2 … pass^k: the share of points answered exactly in every one of k trials.
+    pass_k: list[Column] = [
+        (f"exact pass^{i}", lambda r, i=i: fmt_number({int(j): v for j, v in (r.get("exact_pass_hat_k") or {}).items()}
+                                                      .get(i), 3), True)
+        for i in range(2, k + 1)
+    ]
     return [
         ("config", lambda r: r["config"], True),
         ("base", lambda r: r["base"] or "-", True),
         ("points", lambda r: str(r["points"]), True),
+        ("trials", lambda r: _trials(r), True),
         ("name acc", lambda r: f"{fmt_rate(r['name_accuracy'])} ({r['name_correct']})", True),
         ("exact acc", lambda r: f"{fmt_rate(r['exact_accuracy'])} ({r['exact_correct']})", True),
-        ("derivable", lambda r: str(r["derivable"]["n"]), False),
+        ("derivable", lambda r: str(r["derivable"].get("points", r["derivable"]["n"])), False),
         ("name acc (der.)", lambda r: fmt_rate(r["derivable"]["name_accuracy"]), False),
         ("exact acc (der.)", lambda r: fmt_rate(r["derivable"]["exact_accuracy"]), False),
+        *pass_k,
         ("Δexact vs base [95% CI]", lambda r: _delta_cell(r, r["delta_exact"]), True),
         ("P(Δ≤0)", lambda r: _share(r["delta_exact"]), True),
         ("Δname vs base [95% CI]", lambda r: fmt_delta(r["delta_name"]), False),
@@ -427,7 +458,8 @@ def episode_table_cells(rows: list[dict[str, Any]], compact: bool = False) -> tu
 
 def decision_table_cells(rows: list[dict[str, Any]], compact: bool = False) -> tuple[list[str], list[list[str]]]:
     """Header and cells of the decision table of one setting; ``compact`` keeps the terminal's columns."""
-    return _cells(_decision_columns(), rows, compact)
+    k = max((r.get("trials_min", 1) for r in rows), default=1)
+    return _cells(_decision_columns(k), rows, compact)
 
 
 def group_rows(rows: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:

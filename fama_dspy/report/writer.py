@@ -63,6 +63,8 @@ def _run_info(run_dir: Path, episodes: list[dict], decisions: list[dict], manife
         decision_settings[decision_setting_label(key)] = {
             "points": len({r.get("point_id") for r in group}),
             "task_ids": _first_seen(str(r.get("task_id")) for r in group),
+            "trials": max(int(r.get("trial") or 0) + 1 for r in group),
+            "seeds": sorted({r.get("seed") for r in group if r.get("seed") is not None}),
         }
     return {
         "run_dir": str(run_dir),

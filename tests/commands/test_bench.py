@@ -136,7 +136,7 @@ def test_trials_at_temperature_zero_warn(tmp_path, capsys):
     plan = BenchPlan(domain="mock", configs=parse_configs("react"), modes=("solo",), task_ids=["create_task_1"],
                      trials=2, max_steps=4)
     run_bench(plan, tmp_path / "b", lm.copy(temperature=0.0), progress=False)
-    assert "repeats the same episode every trial" in capsys.readouterr().out
+    assert "repeats the same answer every trial" in capsys.readouterr().out
 
 
 def test_sampled_trials_use_one_rollout_id_per_trial_seed(tmp_path, monkeypatch):
@@ -158,6 +158,29 @@ def test_sampled_trials_use_one_rollout_id_per_trial_seed(tmp_path, monkeypatch)
     assert len(used) == len(engine.of("agent")) == 4
     episodes = read_jsonl(tmp_path / "b" / "episodes.jsonl")
     assert sorted((r["trial"], r["seed"]) for r in episodes) == [(0, 40), (1, 41)]
+
+
+def test_sampled_decision_trials_use_one_rollout_id_per_trial_seed(tmp_path, monkeypatch):
+    used: list[int] = []
+    original = bench.TrialRollouts.lm_for
+
+    def spy(self, lm, seed):
+        used.append(seed)
+        return original(self, lm, seed)
+
+    monkeypatch.setattr(bench.TrialRollouts, "lm_for", spy)
+    lm, engine = scripted_lm(SCRIPT)
+    plan = BenchPlan(domain="mock", configs=parse_configs("react,irma"), modes=("decisions",),
+                     task_ids=["create_task_1"], trials=2, seed=40)
+    result = run_bench(plan, tmp_path / "b", lm.copy(temperature=0.7), progress=False)
+    records = read_jsonl(tmp_path / "b" / "decisions.jsonl")
+    assert sorted((r["config"], r["trial"], r["seed"]) for r in records) == [
+        ("irma[react]", 0, 40), ("irma[react]", 1, 41), ("react", 0, 40), ("react", 1, 41)]
+    assert sorted(set(used)) == [40, 41]
+    summary = json.loads((result.report.parent / "summary.json").read_text())
+    row = {r["config"]: r for r in summary["decisions"]}["irma[react]"]
+    assert row["points"] == 1 and row["answers"] == 2 and row["delta_exact"]["n"] == 1
+    assert "trials per point 2; seeds `40`, `41`" in result.report.read_text()
 
 
 def test_reference_agent_is_skipped_for_decisions_and_needs_its_model(tmp_path):

@@ -130,3 +130,40 @@ def test_records_of_an_older_view_are_not_resumed_into(airline_points, tmp_path)
     (tmp_path / DECISIONS_FILE).write_text(json.dumps(old) + "\n")
     with pytest.raises(ConfigError, match="new --out"):
         evaluate_decisions(lambda state: None, airline_points[:1], tmp_path, config_name="react")
+
+
+def test_trials_ask_each_point_once_per_seed_on_that_seeds_lm(airline_points, tmp_path):
+    import dspy
+
+    points = airline_points[:2]
+    seen: list[tuple[str, object]] = []
+
+    def agent(state):
+        seen.append((state.messages[-1].content, dspy.settings.lm))
+        return Decision(AgentAction(kind="message", message="hi"))
+
+    def lm_for_seed(seed):
+        return f"lm-{seed}"
+
+    records = evaluate_decisions(agent, points, tmp_path, config_name="k", seeds=[7, 8], lm_for_seed=lm_for_seed,
+                                 concurrency=2)
+    assert [(r["point_id"], r["trial"], r["seed"]) for r in records] == [
+        (p.id, t, s) for p in points for t, s in ((0, 7), (1, 8))]
+    assert sorted(str(lm) for _, lm in seen) == ["lm-7", "lm-7", "lm-8", "lm-8"]
+    # Resume: a finished (point, trial) is never asked again; a third trial asks only for itself.
+    again = evaluate_decisions(agent, points, tmp_path, config_name="k", seeds=[7, 8, 9], lm_for_seed=lm_for_seed)
+    assert len(seen) == 6 and [str(lm) for _, lm in seen[4:]] == ["lm-9", "lm-9"]
+    assert len(again) == 6 and len(read_jsonl(tmp_path / DECISIONS_FILE)) == 6
+    s = summarize_decisions(again)
+    assert s["n"] == 6 and s["points"] == 2 and s["trials"] == 3
+
+
+def test_records_from_before_trials_count_as_trial_zero(airline_points, tmp_path):
+    first = evaluate_decisions(lambda state: None, airline_points[:1], tmp_path, config_name="old")
+    lines = [json.loads(line) for line in (tmp_path / DECISIONS_FILE).read_text().splitlines()]
+    for line in lines:
+        del line["trial"], line["seed"]
+    (tmp_path / DECISIONS_FILE).write_text("".join(json.dumps(line) + "\n" for line in lines))
+    calls = []
+    evaluate_decisions(lambda state: calls.append(1), airline_points[:1], tmp_path, config_name="old")
+    assert calls == [] and len(first) == 1

@@ -30,10 +30,10 @@ def episode(config: str, task: str, trial: int, success: bool, *, domain: str = 
 
 def decision(config: str, point: str, name_ok: bool, exact_ok: bool, *, derivable: bool = True,
              prompt_tokens: int = 100, completion_tokens: int = 10, seconds: float = 1.0,
-             domain: str = "mock") -> dict[str, Any]:
+             domain: str = "mock", trial: int = 0) -> dict[str, Any]:
     task = point.split("/")[1]
     return {
-        "config": config, "point_id": point, "domain": domain, "task_id": task, "index": 0, "solo": False,
+        "config": config, "point_id": point, "trial": trial, "domain": domain, "task_id": task, "index": 0, "solo": False,
         "derivable": derivable, "name_ok": name_ok, "exact_ok": exact_ok, "valid": True, "error": None,
         "latency_s": seconds, "lm_calls": 1, "parse_failures": 0,
         "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens},

@@ -124,3 +124,26 @@ def test_decision_rows_pair_points_and_split_derivable():
     header, cells = decision_table_cells(list(rows.values()))
     assert cells[0][header.index("Δexact vs base [95% CI]")] == "base"
     assert cells[1][header.index("Δexact vs base [95% CI]")].startswith("+40.0 pts [")
+
+
+def test_decision_trials_give_exact_pass_k_and_a_per_point_paired_delta():
+    # 4 points × 2 trials. react: p0 right twice, p1 once, p2/p3 never. fama: p0, p1, p2 right twice.
+    react = {"p0": (True, True), "p1": (True, False), "p2": (False, False), "p3": (False, False)}
+    fama = {"p0": (True, True), "p1": (True, True), "p2": (True, True), "p3": (False, False)}
+    records = [decision(cfg, f"mock/t/{p}", name_ok=True, exact_ok=ok, trial=t)
+               for cfg, table in (("react", react), ("fama[react:mem]", fama))
+               for p, flags in table.items() for t, ok in enumerate(flags)]
+    rows = _rows_by_config(decision_rows(records, resamples=2_000))
+    base, meta = rows["react"], rows["fama[react:mem]"]
+    assert base["points"] == 4 and base["answers"] == 8 and base["trials_min"] == base["trials_max"] == 2
+    assert base["exact_accuracy"] == pytest.approx(3 / 8)
+    # pass^2: C(2,2)/C(2,2) for p0 only → 1/4; pass^1 = mean per-point rate = (1 + .5) / 4
+    assert base["exact_pass_hat_k"] == {1: pytest.approx(0.375), 2: pytest.approx(0.25)}
+    assert meta["exact_pass_hat_k"] == {1: pytest.approx(0.75), 2: pytest.approx(0.75)}
+    # Δ over points of (own rate − base rate): (0 + .5 + 1 + 0) / 4; resampling 4 points, not 8 answers
+    assert meta["delta_exact"]["estimate"] == pytest.approx(0.375) and meta["delta_exact"]["n"] == 4
+    assert base["exact_interval"]["n"] == 4
+    header, cells = decision_table_cells([base, meta])
+    assert cells[0][header.index("trials")] == "2"
+    assert cells[0][header.index("exact pass^2")] == "0.250"
+    assert cells[1][header.index("exact pass^2")] == "0.750"

@@ -1,0 +1,48 @@
+"""`fama run`: one configuration on decision points, with sampled trials, on the scripted LM."""
+
+from __future__ import annotations
+
+import argparse
+
+from scripted_lm import action_reply, scripted_lm
+
+from fama_dspy.commands import run
+from fama_dspy.harness.records import read_jsonl
+
+CREATE = action_reply(kind="tool_call", tool_name="create_task", arguments={"user_id": "user_1", "title": "Important Meeting"})
+
+
+def _args(out, *extra: str) -> argparse.Namespace:
+    parser = argparse.ArgumentParser()
+    run.add_parser(parser.add_subparsers())
+    return parser.parse_args(["run", "--mode", "decisions", "--domain", "mock", "--task-ids", "create_task_1",
+                              "--agent", "react", "--out", str(out), "--concurrency", "1", *extra])
+
+
+def test_decision_trials_are_sampled_per_seed_and_resumed(tmp_path, monkeypatch):
+    lm, engine = scripted_lm({"agent": [CREATE] * 10})
+    made = []
+
+    def fake_make_lm(args):
+        made.append(args.temperature)
+        return lm.copy(temperature=args.temperature)
+
+    monkeypatch.setattr(run, "make_lm_from_args", fake_make_lm)
+    out = tmp_path / "r"
+    assert run.run_command(_args(out, "--trials", "2", "--seed", "5", "--temperature", "0.7")) == 0
+    records = read_jsonl(out / "decisions.jsonl")
+    assert sorted((r["trial"], r["seed"], r["exact_ok"]) for r in records) == [(0, 5, True), (1, 6, True)]
+    # Each trial had its own rollout: two calls reached the engine, not one call and a cache hit.
+    assert len(engine.of("agent")) == 2
+    assert run.run_command(_args(out, "--trials", "2", "--seed", "5", "--temperature", "0.7")) == 0
+    assert len(engine.of("agent")) == 2 and len(read_jsonl(out / "decisions.jsonl")) == 2
+    assert made == [0.7, 0.7]
+
+
+def test_decision_trials_at_temperature_zero_warn_and_carry_no_seed(tmp_path, monkeypatch, capsys):
+    lm, _ = scripted_lm({"agent": [CREATE] * 10})
+    monkeypatch.setattr(run, "make_lm_from_args", lambda args: lm)
+    out = tmp_path / "r"
+    assert run.run_command(_args(out, "--trials", "2")) == 0
+    assert "the same answer every trial" in capsys.readouterr().out
+    assert sorted((r["trial"], r["seed"]) for r in read_jsonl(out / "decisions.jsonl")) == [(0, None), (1, None)]
