@@ -10,7 +10,7 @@ import dspy
 from fama_dspy.agent import ToolUseAgent
 from fama_dspy.conversation import DecisionState
 from fama_dspy.errors import ConfigError
-from fama_dspy.lm_calls import record_lm_calls, total_usage
+from fama_dspy.lm_calls import record_lm_calls, served_calls, total_usage
 from fama_dspy.specialists import SPECIALISTS, normalize_codes
 from fama_dspy.specialists.verifier import ActionVerifier
 
@@ -165,6 +165,7 @@ class FamaAgent(dspy.Module):
             "revised": revised,
             "fc_text_tool_calls": text_tool_calls,
             "lm_calls": calls.calls,
+            "served_calls": served_calls(usage),  # the rest were DSPy cache hits: no tokens, no time
             "usage": total_usage(usage),
         }
         return dspy.Prediction(action=action, info=info)

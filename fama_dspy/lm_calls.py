@@ -70,6 +70,12 @@ def total_usage(tracker) -> dict[str, int]:
     return totals
 
 
+def served_calls(tracker) -> int:
+    """Calls of a ``dspy.track_usage()`` block that reached the model: DSPy records no usage for a
+    response-cache hit, so ``lm_calls - served_calls`` is the number of cache hits."""
+    return sum(len(entries) for entries in tracker.usage_data.values())
+
+
 def prompt_cache_stats(history: list[dict]) -> dict[str, float]:
     """How much of the prompt the server served from its cache, over an LM's history.
 

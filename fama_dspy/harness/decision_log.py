@@ -2,7 +2,8 @@
 
 Agents report their own cost in an optional ``info`` dict (agent contract). The keys are read
 leniently, because agents are written elsewhere and may omit any of them:
-``lm_calls`` (int), ``usage`` ({prompt_tokens, completion_tokens}), ``parse_failures`` (int or a
+``lm_calls`` (int), ``served_calls`` (int: calls that reached the model, the others were DSPy
+response-cache hits), ``usage`` ({prompt_tokens, completion_tokens}), ``parse_failures`` (int or a
 list of failures), ``specialists`` / ``specialists_ran`` (names of the specialists that ran).
 """
 
@@ -22,6 +23,18 @@ def json_safe(value: Any) -> Any:
 def info_lm_calls(info: dict[str, Any]) -> int:
     value = info.get("lm_calls", 0)
     return int(value) if isinstance(value, (int, float)) else 0
+
+
+def info_cache_hits(info: dict[str, Any]) -> int:
+    """LM calls answered by DSPy's response cache (0 when the agent does not report ``served_calls``).
+
+    A cached answer costs no tokens and almost no time, so costs averaged over it would understate
+    what the configuration costs; the report leaves such decisions out of its cost figures.
+    """
+    served = info.get("served_calls")
+    if not isinstance(served, (int, float)):
+        return 0
+    return max(info_lm_calls(info) - int(served), 0)
 
 
 def info_usage(info: dict[str, Any]) -> dict[str, int]:
@@ -75,6 +88,7 @@ class DecisionRecord(BaseModel):
     fallback: bool = False
     exception: str | None = None
     lm_calls: int = 0
+    cache_hits: int = 0
     usage: dict[str, int] = Field(default_factory=lambda: {"prompt_tokens": 0, "completion_tokens": 0})
     parse_failures: int = 0
     specialists: list[str] = Field(default_factory=list)
@@ -102,6 +116,7 @@ class DecisionRecord(BaseModel):
             fallback=fallback,
             exception=next((a.exception for a in attempts if a.exception), None),
             lm_calls=sum(info_lm_calls(a.info) for a in attempts),
+            cache_hits=sum(info_cache_hits(a.info) for a in attempts),
             usage=usage,
             parse_failures=sum(info_parse_failures(a.info) for a in attempts),
             specialists=info_specialists(final_info),

@@ -45,7 +45,7 @@ from fama_dspy.errors import ConfigError
 from fama_dspy.harness.agent import STOP_TOKEN, read_output, solo_ticket
 from fama_dspy.harness.builders import agent_tools, make_environment
 from fama_dspy.harness.convert import tau2_to_view, tools_to_specs
-from fama_dspy.harness.decision_log import info_lm_calls, info_parse_failures, info_usage
+from fama_dspy.harness.decision_log import info_cache_hits, info_lm_calls, info_parse_failures, info_usage
 from fama_dspy.harness.fatal import is_endpoint_failure
 from fama_dspy.harness.gold import gold_actions
 from fama_dspy.harness.matching import arguments_match, underivable_values
@@ -243,6 +243,7 @@ def evaluate_point(
         "error": error,
         "latency_s": round(latency, 4),
         "lm_calls": info_lm_calls(info),
+        "cache_hits": info_cache_hits(info),
         "usage": info_usage(info),
         "parse_failures": info_parse_failures(info),
         "info": info,

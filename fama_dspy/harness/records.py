@@ -147,6 +147,7 @@ def decision_totals(decisions: list[DecisionRecord], agent_seconds: float | None
     return {
         "decisions": len(decisions),
         "lm_calls": sum(d.lm_calls for d in decisions),
+        "cache_hits": sum(d.cache_hits for d in decisions),
         "prompt_tokens": sum(d.usage.get("prompt_tokens", 0) for d in decisions),
         "completion_tokens": sum(d.usage.get("completion_tokens", 0) for d in decisions),
         "agent_seconds": round(sum(d.latency_s for d in decisions) if agent_seconds is None else agent_seconds, 4),

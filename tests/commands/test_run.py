@@ -46,3 +46,19 @@ def test_decision_trials_at_temperature_zero_warn_and_carry_no_seed(tmp_path, mo
     assert run.run_command(_args(out, "--trials", "2")) == 0
     assert "the same answer every trial" in capsys.readouterr().out
     assert sorted((r["trial"], r["seed"]) for r in read_jsonl(out / "decisions.jsonl")) == [(0, None), (1, None)]
+
+
+def test_answers_from_dspys_cache_are_marked(tmp_path, monkeypatch):
+    import uuid
+
+    scripted, engine = scripted_lm({"agent": [CREATE] * 10})
+    # DSPy's response cache on, with a rollout no other test shares: the second run's call is a hit.
+    lm = scripted.copy(cache=True, temperature=0.5, rollout_id=uuid.uuid4().int % 10**9)
+    monkeypatch.setattr(run, "make_lm_from_args", lambda args: lm)
+    assert run.run_command(_args(tmp_path / "a")) == 0
+    assert run.run_command(_args(tmp_path / "b")) == 0  # same prompt, new directory: a DSPy cache hit
+    assert len(engine.of("agent")) == 1
+    first, = read_jsonl(tmp_path / "a" / "decisions.jsonl")
+    again, = read_jsonl(tmp_path / "b" / "decisions.jsonl")
+    assert (first["lm_calls"], first["cache_hits"]) == (1, 0)
+    assert (again["lm_calls"], again["cache_hits"]) == (1, 1) and again["usage"]["prompt_tokens"] == 0
