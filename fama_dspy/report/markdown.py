@@ -94,7 +94,8 @@ def _method_section(bootstrap: dict[str, Any]) -> list[str]:
         "",
         (
             "- pass^k = mean over tasks of C(c, k) / C(n, k) (c successes in n trials); errored episodes count "
-            "as failures."
+            "as failures. With k trials per decision point, exact pass^k is the same over points, and the "
+            "decision Δ is the mean over points of the per-point difference in success rate."
         ),
         (
             "- Δ vs base: paired bootstrap over the units both configurations ran (tasks for episodes, decision "

@@ -92,16 +92,37 @@ def _mean(values: list[float]) -> float | None:
     return sum(values) / len(values) if values else None
 
 
+def _cached(item: dict[str, Any]) -> bool:
+    """A decision (or episode total) that DSPy's response cache answered, in whole or in part."""
+    return int(item.get("cache_hits") or 0) > 0
+
+
 def episode_costs(records: list[dict[str, Any]]) -> dict[str, dict[str, float | None]]:
-    """Agent-side cost per episode and per decision (user simulator tokens are kept apart)."""
+    """Agent-side cost per episode and per decision (user simulator tokens are kept apart).
+
+    Decisions answered from DSPy's response cache cost no tokens and almost no time; averaging over
+    them would make a configuration look cheaper than it is. Per-decision costs are therefore over
+    the decisions that were fully served, per-episode costs over the episodes without cache hits
+    (``cached_decisions`` counts what was left out).
+    """
     totals = [r.get("totals") or {} for r in records]
     decisions = sum(int(t.get("decisions", len(r.get("decisions") or []))) for t, r in zip(totals, records))
+    served_totals = [t for t in totals if not _cached(t)]
+    served_decisions = [d for r in records for d in (r.get("decisions") or []) if not _cached(d)]
+    cached_decisions = sum(1 for r in records for d in (r.get("decisions") or []) if _cached(d))
 
     def per_episode(field: str) -> float | None:
-        return _mean([float(t.get(field) or 0) for t in totals])
+        return _mean([float(t.get(field) or 0) for t in served_totals])
+
+    def decision_value(d: dict[str, Any], field: str) -> float:
+        if field == "agent_seconds":
+            return float(d.get("latency_s") or 0)
+        if field in ("prompt_tokens", "completion_tokens"):
+            return float((d.get("usage") or {}).get(field) or 0)
+        return float(d.get(field) or 0)
 
     def per_decision(field: str) -> float | None:
-        return sum(float(t.get(field) or 0) for t in totals) / decisions if decisions else None
+        return _mean([decision_value(d, field) for d in served_decisions])
 
     fields = ("lm_calls", "prompt_tokens", "completion_tokens", "agent_seconds")
     episode = {f: per_episode(f) for f in fields}
@@ -113,6 +134,7 @@ def episode_costs(records: list[dict[str, Any]]) -> dict[str, dict[str, float | 
     episode["user_tokens"] = _mean(
         [float(t.get("user_prompt_tokens") or 0) + float(t.get("user_completion_tokens") or 0) for t in totals]
     )
+    decision["cached_decisions"] = cached_decisions
     return {"per_episode": episode, "per_decision": decision}
 
 
@@ -212,15 +234,18 @@ def decision_setting_label(key: tuple) -> str:
 
 
 def decision_costs(records: list[dict[str, Any]]) -> dict[str, float | None]:
-    usage = [r.get("usage") or {} for r in records]
+    """Mean cost per answer over the answers DSPy's cache did not serve (see ``episode_costs``)."""
+    served = [r for r in records if not _cached(r)]
+    usage = [r.get("usage") or {} for r in served]
     prompt = _mean([float(u.get("prompt_tokens") or 0) for u in usage])
     completion = _mean([float(u.get("completion_tokens") or 0) for u in usage])
     return {
-        "lm_calls": _mean([float(r.get("lm_calls") or 0) for r in records]),
+        "lm_calls": _mean([float(r.get("lm_calls") or 0) for r in served]),
         "prompt_tokens": prompt,
         "completion_tokens": completion,
         "tokens": _sum_or_none(prompt, completion),
-        "agent_seconds": _mean([float(r.get("latency_s") or 0) for r in records]),
+        "agent_seconds": _mean([float(r.get("latency_s") or 0) for r in served]),
+        "cached_answers": len(records) - len(served),
     }
 
 
@@ -397,6 +422,7 @@ def _episode_columns(k: int) -> list[Column]:
         ("tok overhead", lambda r: over(r, "tokens_per_decision"), True),
         ("s/episode", lambda r: fmt_number(r["per_episode"]["agent_seconds"], 1), False),
         ("s/decision", lambda r: fmt_number(r["per_decision"]["agent_seconds"], 2), True),
+        ("cached", lambda r: str(r["per_decision"].get("cached_decisions", 0)), False),
         ("time overhead", lambda r: over(r, "seconds_per_decision"), True),
         ("parse fail", lambda r: str(r["parse_failures"]), True),
         ("errors", lambda r: str(r["errors"]), True),
@@ -441,6 +467,7 @@ def _decision_columns(k: int = 1) -> list[Column]:
         ("tok/point", lambda r: fmt_number(r["per_point"]["tokens"]), True),
         ("tok overhead", over, True),
         ("s/point", lambda r: fmt_number(r["per_point"]["agent_seconds"], 2), True),
+        ("cached", lambda r: str(r["per_point"].get("cached_answers", 0)), False),
         ("parse fail", lambda r: str(r["parse_failures"]), True),
         ("errors", lambda r: str(r["errors"]), True),
     ]

@@ -124,9 +124,18 @@ def noise_notes(summary: dict[str, Any]) -> list[str]:
     if any(d["width"] == 0 for d in deltas):
         notes.append("A zero-width interval means the two configurations had the same outcome on every shared "
                      "unit; it shows agreement on these units, not certainty about others.")
+    cached = {r["config"]: r["per_point"].get("cached_answers", 0) for r in summary["decisions"]}
+    for r in summary["episodes"]:
+        cached[r["config"]] = cached.get(r["config"], 0) + r["per_decision"].get("cached_decisions", 0)
+    cached = {c: n for c, n in cached.items() if n}
+    if cached:
+        notes.append("Answers served from DSPy's response cache are left out of the cost figures (they cost no "
+                     "tokens and almost no time): " + ", ".join(f"{c} {n}" for c, n in cached.items())
+                     + ". Their outcomes count; a configuration whose prompts equal another's is answered from "
+                     "the same cache entries.")
     temperature = summary["run"].get("temperature")
-    if temperature == 0 and any(r["trials_max"] > 1 for r in summary["episodes"]):
-        notes.append("Trials ran at temperature 0: against a deterministic server they repeat the same episode, "
+    if temperature == 0 and any(r["trials_max"] > 1 for r in [*summary["episodes"], *summary["decisions"]]):
+        notes.append("Trials ran at temperature 0: against a deterministic server they repeat the same answer, "
                      "so pass^k for k > 1 adds no information.")
     if not notes:
         notes.append("No records.")

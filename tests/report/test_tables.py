@@ -147,3 +147,33 @@ def test_decision_trials_give_exact_pass_k_and_a_per_point_paired_delta():
     assert cells[0][header.index("trials")] == "2"
     assert cells[0][header.index("exact pass^2")] == "0.250"
     assert cells[1][header.index("exact pass^2")] == "0.750"
+
+
+def test_answers_from_dspys_cache_are_left_out_of_costs_but_not_of_outcomes():
+    records = [decision("react", f"mock/t{i}/0", name_ok=True, exact_ok=i == 0, prompt_tokens=100) for i in range(2)]
+    # fama's second answer came from DSPy's cache: no tokens, no time. It counts for accuracy only.
+    records.append(decision("fama[react:mem]", "mock/t0/0", name_ok=True, exact_ok=True, prompt_tokens=200))
+    cached = decision("fama[react:mem]", "mock/t1/0", name_ok=True, exact_ok=True, prompt_tokens=0, seconds=0.0)
+    records.append({**cached, "cache_hits": 1, "usage": {"prompt_tokens": 0, "completion_tokens": 0}})
+    rows = _rows_by_config(decision_rows(records, resamples=500))
+    fama = rows["fama[react:mem]"]
+    assert fama["exact_accuracy"] == 1.0 and fama["delta_exact"]["estimate"] == pytest.approx(0.5)
+    assert fama["per_point"]["cached_answers"] == 1 and fama["per_point"]["prompt_tokens"] == 200
+    # overhead on the shared points, cached answers left out on each side: 210 vs 110 tokens
+    assert fama["overhead"]["tokens_per_decision"] == pytest.approx(210 / 110 - 1)
+    header, cells = decision_table_cells(list(rows.values()))
+    assert cells[1][header.index("cached")] == "1"
+
+
+def test_cached_decisions_are_left_out_of_episode_costs():
+    served = episode("react", "t0", 0, True, prompt_tokens=100)
+    hit = episode("react", "t1", 0, True, prompt_tokens=100)
+    hit["decisions"][1] = {**hit["decisions"][1], "cache_hits": 1, "latency_s": 0.0,
+                           "usage": {"prompt_tokens": 0, "completion_tokens": 0}}
+    hit["totals"] = {**hit["totals"], "cache_hits": 1, "prompt_tokens": 100, "completion_tokens": 10}
+    [row] = episode_rows([served, hit], resamples=500)
+    assert row["per_decision"]["prompt_tokens"] == pytest.approx(100)  # 3 served decisions, all at 100
+    assert row["per_decision"]["cached_decisions"] == 1
+    assert row["per_episode"]["prompt_tokens"] == pytest.approx(200)  # only the episode without hits
+    header, cells = episode_table_cells([row])
+    assert cells[0][header.index("cached")] == "1"

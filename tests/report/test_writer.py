@@ -85,4 +85,4 @@ def test_report_of_an_empty_directory_is_refused(tmp_path):
 
 def test_deterministic_temperature_zero_trials_are_flagged(run_dir):
     write_manifest(run_dir, {"model": "m", "temperature": 0.0})
-    assert "repeat the same episode" in write_report(run_dir, resamples=500).read_text()
+    assert "repeat the same answer" in write_report(run_dir, resamples=500).read_text()
