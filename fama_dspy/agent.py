@@ -72,11 +72,11 @@ class ToolUseAgent(dspy.Module):
         problem = raw = reasoning = ""
         for attempt in range(2):
             hint = feedback
-            config = {}
+            config: dict = {}
             if attempt:
+                # The hint changes the prompt, so the response cache cannot replay the failed answer;
+                # the LM's own rollout id (a bench trial's seed) is kept, so trials stay apart.
                 hint = "\n".join(filter(None, [feedback, REPAIR_HINT.format(problem=problem)]))
-                # A fresh rollout id keeps the response cache from replaying the failed answer.
-                config = {"rollout_id": (self.decide.config.get("rollout_id") or 0) + attempt}
             with record_lm_calls() as calls:
                 try:
                     action, reasoning, from_text = self._decide_once(state, context, hint, config)

@@ -41,7 +41,7 @@ def test_context_and_feedback_are_shown(scripted, state):
     assert "[[ ## feedback ## ]]\nCheck the status first." in prompt
 
 
-def test_unparseable_output_is_retried_with_a_hint_and_a_fresh_rollout(scripted, state):
+def test_unparseable_output_is_retried_with_a_hint_on_the_trials_rollout(scripted, state):
     engine = scripted({"agent": ["I think we should cancel it.", CANCEL_REPLY]})
     agent = ToolUseAgent()
     pred = agent(state=state)
@@ -50,7 +50,20 @@ def test_unparseable_output_is_retried_with_a_hint_and_a_fresh_rollout(scripted,
     assert "could not be parsed" in user_message(engine.calls[1])
     assert "could not be parsed" not in user_message(engine.calls[0])
     lm = dspy.settings.lm
-    assert [h["kwargs"].get("rollout_id") for h in lm.history[-2:]] == [None, 1]
+    assert [h["kwargs"].get("rollout_id") for h in lm.history[-2:]] == [None, None]
+
+
+def test_a_retry_keeps_the_trial_rollout_of_a_sampled_lm(scripted, state):
+    import uuid
+
+    engine = scripted({"agent": ["not json", CANCEL_REPLY] * 2})
+    # Two trials of one decision, response cache on: each trial's repair must reach the model too.
+    base = dspy.settings.lm.copy(cache=True, temperature=0.7)
+    first = uuid.uuid4().int % 10**9
+    for rollout in (first, first + 1):
+        with dspy.context(lm=base.copy(rollout_id=rollout)):
+            assert ToolUseAgent()(state=state).action == CANCEL
+    assert len(engine.calls) == 4
 
 
 def test_two_failures_fall_back_to_a_safe_message(scripted, state):
