@@ -78,7 +78,7 @@ def print_summary(summary: dict[str, Any], out: Console | None = None) -> None:
     for setting, rows in group_rows(summary["decisions"]).items():
         out.print(_table(f"Decisions · {setting}", *decision_table_cells(rows, compact=True)))
     for note in summary["notes"]:
-        out.print(f"[dim]• {note}[/dim]")
+        out.print(f"[dim]• {escape(note)}[/dim]")  # notes name configurations: brackets are not markup
 
 
 def print_report(report: Path, out: Console | None = None) -> None:

@@ -66,3 +66,13 @@ def test_bad_inputs_are_refused(tmp_path):
     bad.write_text("[1, 2]")
     with pytest.raises(ConfigError, match="expected a JSON object"):
         report.load_failure_categories(bad)
+
+
+def test_notes_naming_a_configuration_keep_its_brackets(tmp_path, capsys):
+    run = tmp_path / "run"
+    cached = episode(COMPILED, "t0", 0, True)
+    cached["decisions"][0] = {**cached["decisions"][0], "cache_hits": 1}
+    write_jsonl(run / "episodes.jsonl", [episode("react", "t0", 0, True), cached])
+    assert report.report_command(_args(str(run), "--resamples", "200")) == 0
+    printed = " ".join(capsys.readouterr().out.split())
+    assert f"{COMPILED} 1" in printed  # the cached-answers note, name intact
