@@ -21,10 +21,13 @@ def slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-").lower() or "plot"
 
 
-def plot_pass_k(rows: Sequence[dict[str, Any]], path: Path, title: str) -> Path | None:
-    """pass^k against k, one line per configuration; None when no row has a pass^k value."""
-    curves = [(r["config"], sorted((int(k), v) for k, v in r["pass_hat_k"].items())) for r in rows if r["pass_hat_k"]]
-    if not curves:
+def plot_pass_k(rows: Sequence[dict[str, Any]], path: Path, title: str, field: str = "pass_hat_k",
+                ylabel: str = "pass^k") -> Path | None:
+    """pass^k against k, one line per configuration; None when no row has a pass^k value for k ≥ 2
+    (a single point is not a curve)."""
+    curves = [(r["config"], sorted((int(k), v) for k, v in (r.get(field) or {}).items())) for r in rows
+              if r.get(field)]
+    if not curves or (field != "pass_hat_k" and all(len(points) < 2 for _, points in curves)):
         return None
     fig = Figure(figsize=(6.4, 4.2))
     ax = fig.add_subplot()
@@ -34,7 +37,7 @@ def plot_pass_k(rows: Sequence[dict[str, Any]], path: Path, title: str) -> Path 
     all_k = sorted({k for _, points in curves for k, _ in points})
     ax.set_xticks(all_k)
     ax.set_xlabel("k (trials that must all succeed)")
-    ax.set_ylabel("pass^k")
+    ax.set_ylabel(ylabel)
     ax.set_ylim(-0.02, 1.02)
     ax.set_title(title)
     ax.grid(alpha=0.3)

@@ -185,6 +185,9 @@ def _figures(summary: dict[str, Any], out_dir: Path) -> list[dict[str, str]]:
         title = f"token overhead vs Δpass^1 — {setting}"
         add(plot_overhead_vs_gain(gains, out_dir / f"overhead-{slug(setting)}.png", title, "Δpass^1"), title)
     for setting, rows in group_rows(summary["decisions"]).items():
+        title = f"exact pass^k — {setting}"
+        add(plot_pass_k(rows, out_dir / f"pass_k-{slug(setting)}.png", title, field="exact_pass_hat_k",
+                        ylabel="exact pass^k (points right in all k trials)"), title)
         gains = [_gain_point(r, r["delta_exact"], "tokens_per_decision") for r in rows]
         title = f"token overhead vs Δexact accuracy — {setting}"
         add(plot_overhead_vs_gain(gains, out_dir / f"overhead-{slug(setting)}.png", title, "Δexact accuracy"), title)

@@ -23,7 +23,8 @@ def run_dir(tmp_path):
             records.append(episode("react", f"t{t}", trial, t < 2, seed=10 + trial))
             records.append(episode(FAMA, f"t{t}", trial, t < 4, prompt_tokens=130, seed=10 + trial))
     write_jsonl(run / "episodes.jsonl", records)
-    points = [decision(c, f"mock/t{i}/0", True, i < (7 if c == FAMA else 3)) for c in ("react", FAMA) for i in range(8)]
+    points = [decision(c, f"mock/t{i}/0", True, i < (7 if c == FAMA else 3), trial=trial)
+              for c in ("react", FAMA) for i in range(8) for trial in range(2)]
     write_jsonl(run / "decisions.jsonl", points)
     return run
 
@@ -36,7 +37,7 @@ def test_report_files_and_figures(run_dir):
     assert report == run_dir / "report" / "report.md"
     out = report.parent
     for name in ("summary.csv", "summary.json", "pass_k-mock-base-solo.png", "overhead-mock-base-solo.png",
-                 "overhead-mock-decisions.png", "failure_categories.png"):
+                 "overhead-mock-decisions.png", "pass_k-mock-decisions.png", "failure_categories.png"):
         assert (out / name).exists(), name
     assert (out / "pass_k-mock-base-solo.png").read_bytes().startswith(b"\x89PNG")
 
@@ -50,7 +51,9 @@ def test_report_files_and_figures(run_dir):
     assert f"| {FAMA} | react | 6 | 12 | 0.667 | 0.667 | 0.667 | +33.3 pts [" in text
     assert "+27%" in text  # (130+10)/(100+10) tokens per decision
     # decisions: react 3/8, FAMA 7/8 exact
-    assert "37.5% (3)" in text and "87.5% (7)" in text and "+50.0 pts [" in text
+    assert "37.5% (6)" in text and "87.5% (14)" in text and "+50.0 pts [" in text
+    assert "8 point(s) from 8 task(s)" in text and "trials per point 2" in text
+    assert "![exact pass^k — mock decisions](pass_k-mock-decisions.png)" in text
     assert "6 task(s); one task moves pass^1 by 16.7 points" in text
     assert "fewer than 30 tasks" in text and "fewer than 100 points" in text
     assert "| config | DPV | CM | total |" in text
