@@ -56,7 +56,7 @@ def _run_section(run: dict[str, Any], versions: dict[str, Any]) -> list[str]:
     if run.get("user"):
         model = f" on `{run['user_model']}`" if run.get("user_model") else ""
         lines.append(f"- user simulator (interactive episodes): {run['user']}{model}")
-    if run.get("max_steps") is not None:
+    if run.get("max_steps") is not None and run["settings"]:  # decision points have no steps
         lines.append(f"- max steps per episode: {run['max_steps']}")
     for setting, info in run["settings"].items():
         lines.append(
