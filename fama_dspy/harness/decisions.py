@@ -1,10 +1,12 @@
 """Decision-level evaluation: the agent's next action on a gold prefix, scored exactly.
 
 No user simulator: cheap enough for small models (DESIGN §8), and deterministic at temperature 0.
-With sampling on, ``trials`` asks each point k times; trial i runs on an LM copy whose
+With sampling on, each point can be asked in k trials; trial i runs on an LM copy whose
 ``rollout_id`` is the trial's seed (``lm_for_seed``), so DSPy's response cache neither replays
-trial 0 nor mixes trials, and a rerun of the same trial is a cache hit. For every gold *agent* action of a task, the harness replays the gold actions before
-it in a fresh environment and builds the ``DecisionState`` the agent would see there:
+trial 0 nor mixes trials, and a rerun of the same trial is a cache hit.
+
+For every gold *agent* action of a task, the harness replays the gold actions before it in a
+fresh environment and builds the ``DecisionState`` the agent would see there:
 - interactive: one user message carrying the whole request (reason for call, what the user
   knows, the task's instructions: everything the user would reveal, given up front), in the
   user's first person (``voice.py``: τ² writes it to the simulator as "you …"); then the
