@@ -87,6 +87,7 @@ def _episodes(args: argparse.Namespace, lm) -> int:
 def _decisions(args: argparse.Namespace, lm) -> int:
     import dspy
 
+    from fama_dspy.commands.bench import TrialRollouts
     from fama_dspy.harness.decisions import (
         RECOMMENDED_POINTS,
         decision_table,
@@ -112,13 +113,13 @@ def _decisions(args: argparse.Namespace, lm) -> int:
     base_seed = args.seed if args.seed is not None else 0
     # Trial i's calls carry rollout_id = its seed: distinct samples, not DSPy cache replays of trial 0.
     seeds = [base_seed + i for i in range(args.trials)] if sampled else [None] * args.trials
-    copies = {s: lm.copy(rollout_id=s) for s in seeds if s is not None}
+    rollouts = TrialRollouts()
     with dspy.context(lm=lm):
         records = evaluate_decisions(choice.factory(), points, args.out, config_name=choice.name,
                                      concurrency=args.concurrency, progress=True, seeds=seeds,
-                                     lm_for_seed=copies.__getitem__ if sampled else None)
+                                     lm_for_seed=(lambda s: rollouts.lm_for(lm, s)) if sampled else None)
     console.print(decision_table({choice.name: summarize_decisions(records)}, title=f"{args.domain} decisions"))
-    _print_cache_stats(lm, *copies.values())
+    _print_cache_stats(lm, *rollouts.copies())
     console.print(f"records: {args.out / 'decisions.jsonl'}")
     return 0
 
