@@ -1,7 +1,8 @@
-"""How fama-dspy's signatures go on the wire: JSON mode for structured decisions, native tools for FC.
+"""How fama-dspy's signatures go on the wire: JSON answers for structured decisions, native tools for FC.
 
-DESIGN §8: with DSPy's ChatAdapter the small model failed silently, with JSONAdapter it parsed
-every time, so JSON is the default for every structured call.
+Measured on the small local models: with DSPy's ChatAdapter they failed silently (empty tool names,
+the schema echoed back), with JSON answers they parsed every time, so every structured call is a
+JSON answer, decoded as ``fama_dspy.decoding`` says (constrained to a schema, JSON mode, or free).
 """
 
 from __future__ import annotations
@@ -9,21 +10,67 @@ from __future__ import annotations
 from typing import Any
 
 import dspy
+import pydantic
 from dspy.adapters.json_adapter import JSONAdapter
+
+from fama_dspy.decoding import FALLBACKS, check_decoding, is_schema_rejection, response_format
+from fama_dspy.tool_schemas import engine_schema
+
+#: The ``lm_kwargs`` key through which a caller hands this adapter the schema of one call.
+SCHEMA_KWARG = "fama_json_schema"
+
+
+def endpoint_id(lm) -> str:
+    """A stable name of the endpoint behind an LM (the fama endpoint header, else model + base)."""
+    headers = (getattr(lm, "kwargs", {}) or {}).get("headers") or {}
+    return headers.get("X-Fama-Endpoint") or f"{getattr(lm, 'model', '?')}@{lm.kwargs.get('api_base', '')}"
+
+
+def signature_schema(signature) -> dict[str, Any]:
+    """The JSON schema of a signature's outputs, with bounded strings and lists (``engine_schema``)."""
+    fields = {name: (f.annotation, ...) for name, f in signature.output_fields.items()}
+    model = pydantic.create_model("Outputs", __config__=pydantic.ConfigDict(extra="forbid"), **fields)
+    return engine_schema(model.model_json_schema())
 
 
 class JSONModeAdapter(JSONAdapter):
-    """JSONAdapter that always asks for JSON mode, never a strict JSON schema.
+    """JSONAdapter whose response format follows a decoding mode instead of the LM's catalog entry.
 
-    For models whose catalog entry supports structured outputs, JSONAdapter sends a strict schema,
-    and strict schemas force every object to declare its keys: ``AgentAction.arguments`` (free-form
-    tool arguments) would be constrained to ``{}``. JSON mode keeps the arguments open; the
-    signature's own prompt still describes the expected fields.
+    - ``constrained``: the schema the caller passes for this call (``config={SCHEMA_KWARG: schema}``,
+      e.g. the tool-use agent's per-decision action union), else the signature's own output schema
+      with bounded strings and lists. An endpoint that rejects a schema gets JSON mode from then on
+      (one logged line per endpoint, see ``decoding.SchemaFallbacks``).
+    - ``json``: JSON mode. DSPy's own choice (a strict schema for catalogued models) would force
+      ``AgentAction.arguments`` to ``{}``, so it is never used.
+    - ``free``: no response format; the prompt alone asks for JSON.
     """
 
+    def __init__(self, decoding: str = "json", callbacks=None):
+        super().__init__(callbacks=callbacks)
+        self.decoding = check_decoding(decoding)
+
     def _prepare_response_format(self, lm, lm_kwargs, signature):
-        if "response_format" in lm.supported_params:
+        schema = lm_kwargs.pop(SCHEMA_KWARG, None)
+        if self.decoding == "free":
+            lm_kwargs.pop("response_format", None)
+            return
+        if "response_format" not in lm.supported_params:
+            return
+        if self.decoding == "constrained" and not FALLBACKS.rejected(endpoint_id(lm)):
+            if schema is None:
+                schema = signature_schema(signature)
+            lm_kwargs["response_format"] = response_format(signature.__name__, schema)
+        else:
             lm_kwargs["response_format"] = {"type": "json_object"}
+
+    def __call__(self, lm, lm_kwargs, signature, demos, inputs):
+        try:
+            return super().__call__(lm, dict(lm_kwargs), signature, demos, inputs)
+        except Exception as exc:
+            if self.decoding != "constrained" or FALLBACKS.rejected(endpoint_id(lm)) or not is_schema_rejection(exc):
+                raise
+            FALLBACKS.record(endpoint_id(lm), exc)
+            return super().__call__(lm, dict(lm_kwargs), signature, demos, inputs)
 
 
 class NativeToolCallingAdapter(dspy.Adapter):

@@ -7,9 +7,18 @@ import pydantic
 from dspy.utils.exceptions import AdapterParseError
 
 from fama_dspy.action_parsing import degeneracy, fallback_action, tool_call_from_text
-from fama_dspy.adapters import JSONModeAdapter, NativeToolCallingAdapter
+from fama_dspy.adapters import SCHEMA_KWARG, JSONModeAdapter, NativeToolCallingAdapter
 from fama_dspy.conversation import DecisionState, render_messages, render_tools, to_openai_messages
+from fama_dspy.decoding import (
+    DECISION_MAX_TOKENS,
+    DEFAULT_DECODING,
+    DEFAULT_ID_POLICY,
+    check_decoding,
+    check_id_policy,
+    decision_schema,
+)
 from fama_dspy.errors import ConfigError
+from fama_dspy.identifiers import seen_identifiers, unseen_id_error, unseen_identifiers
 from fama_dspy.lm_calls import record_lm_calls
 from fama_dspy.signatures.action import AgentAction, SoloToolCall
 from fama_dspy.signatures.tool_use import (
@@ -20,6 +29,9 @@ from fama_dspy.signatures.tool_use import (
     ToolUseFunctionCalling,
     ToolUseReAct,
 )
+from fama_dspy.text_hygiene import clean_text, message_problem
+from fama_dspy.tool_schemas import engine_schema
+from fama_dspy.validation import validate_action
 
 MODES = ("react", "fc")
 
@@ -34,13 +46,23 @@ _EMPTY_DIALOGUE = [{"role": "user", "content": "(The conversation starts now.)"}
 class ToolUseAgent(dspy.Module):
     """Decides the next action.
 
-    ``mode="react"``: a typed signature (a short ``reasoning``, then an ``AgentAction``) through a
-    JSON adapter. ``mode="fc"``: native function calling; a text reply is a message to the user,
-    unless it carries a JSON tool call, which small coder models write instead of real tool calls.
+    ``mode="react"``: a typed signature (a short ``reasoning``, then an ``AgentAction``) answered as
+    JSON. ``mode="fc"``: native function calling; a text reply is a message to the user, unless it
+    carries a JSON tool call, which small coder models write instead of real tool calls.
 
-    An unusable output (unparseable, or degenerate: empty tool name, echoed schema, kind mismatch) is
-    retried once with a repair hint; if that fails too, a safe fallback action is returned. Every
-    failed attempt is counted in ``parse_failures``.
+    ``decoding`` (``fama_dspy.decoding``): ``constrained`` decodes react answers under the
+    per-decision action schema (the tools available now, bounded text); ``json`` asks for JSON mode;
+    ``free`` for nothing. In fc mode the tools go through the engine's own tool-call path
+    (schemas normalised for the engine unless ``free``), and solo decisions ask for
+    ``tool_choice="required"``. ``id_policy="seen"`` restricts identifier arguments to ids seen at
+    the decision (in the schema when constrained; otherwise an unseen-id call is rejected and
+    repaired like any unusable answer).
+
+    An unusable output (unparseable, truncated, degenerate, junk where a message should be, an
+    unseen id) is retried once with a repair hint; if that fails too, a safe fallback action is
+    returned. Every failed attempt is counted in ``parse_failures`` (truncations and unseen-id
+    rejections are also counted on their own). Text that reaches the customer is cleaned first
+    (``text_hygiene``).
     """
 
     def __init__(
@@ -49,14 +71,21 @@ class ToolUseAgent(dspy.Module):
         adapter: dspy.Adapter | None = None,
         reasoning: bool = True,
         follow_up_prompting: bool = False,
+        decoding: str = DEFAULT_DECODING,
+        id_policy: str = DEFAULT_ID_POLICY,
+        max_tokens: int = DECISION_MAX_TOKENS,
     ):
         super().__init__()
         if mode not in MODES:
             raise ConfigError(f"Unknown tool-use mode {mode!r}; valid modes: {', '.join(MODES)}.")
         self.mode = mode
+        self.decoding = check_decoding(decoding)
+        self.id_policy = check_id_policy(id_policy)
+        self.reasoning = reasoning
+        self.max_tokens = max_tokens
         if mode == "react":
             signature = ToolUseReAct if reasoning else ToolUse
-            self.adapter = adapter or JSONModeAdapter()
+            self.adapter = adapter or JSONModeAdapter(decoding=self.decoding)
         else:
             signature = ToolUseFunctionCalling
             self.adapter = adapter or NativeToolCallingAdapter()
@@ -68,42 +97,76 @@ class ToolUseAgent(dspy.Module):
             self.decide_solo = dspy.Predict(SoloToolUseReAct if reasoning else SoloToolUse)
 
     def forward(self, state: DecisionState, context: str = "", feedback: str = "") -> dspy.Prediction:
-        parse_failures = 0
+        parse_failures = truncations = unseen_rejections = 0
         problem = raw = reasoning = ""
         for attempt in range(2):
             hint = feedback
-            config: dict = {}
             if attempt:
                 # The hint changes the prompt, so the response cache cannot replay the failed answer;
                 # the LM's own rollout id (a bench trial's seed) is kept, so trials stay apart.
                 hint = "\n".join(filter(None, [feedback, REPAIR_HINT.format(problem=problem)]))
             with record_lm_calls() as calls:
                 try:
-                    action, reasoning, from_text = self._decide_once(state, context, hint, config)
+                    action, reasoning, from_text = self._decide_once(state, context, hint)
                     problem = degeneracy(action)
+                    if problem is None:
+                        action, problem = self._check(state, action, from_text)
                 except (AdapterParseError, pydantic.ValidationError) as exc:
                     action, problem = None, f"it could not be parsed ({type(exc).__name__})"
                     raw = getattr(exc, "lm_response", None) or calls.last_text()
+                except _UnusableText as exc:
+                    action, problem, raw = None, str(exc), calls.last_text()
                 else:
                     raw = calls.last_text()
+            if calls.truncations:
+                # A cut answer may still parse (a JSON object closed early, a clipped message): never use it.
+                truncations += 1
+                problem = "it was cut off at the length limit; answer briefly"
             if problem is None:
                 return dspy.Prediction(
                     action=action, parse_failures=parse_failures, raw=raw, reasoning=reasoning,
-                    fc_text_tool_calls=int(from_text), fallback=False,
+                    fc_text_tool_calls=int(from_text), fallback=False, truncations=truncations,
+                    unseen_id_rejections=unseen_rejections,
                 )
+            if problem.startswith(_UNSEEN_PREFIX):
+                unseen_rejections += 1
             parse_failures += 1
         return dspy.Prediction(
             action=fallback_action(state), parse_failures=parse_failures, raw=raw, reasoning=reasoning,
-            fc_text_tool_calls=0, fallback=True,
+            fc_text_tool_calls=0, fallback=True, truncations=truncations, unseen_id_rejections=unseen_rejections,
         )
 
-    def _decide_once(self, state: DecisionState, context: str, feedback: str, config: dict):
+    def _check(self, state: DecisionState, action: AgentAction, from_text: bool) -> tuple[AgentAction, str | None]:
+        """The usable form of a parsed action, or what makes it unusable here: junk text where a
+        message should be, an invalid call read from text, an unseen id."""
+        if action.kind == "message":
+            cleaned = clean_text(action.message, state.stop_tokens)
+            problem = message_problem(action.message, cleaned, {t.name for t in state.tools})
+            return AgentAction(kind="message", message=cleaned), problem
+        if from_text:
+            invalid = validate_action(action, state.tools, solo=state.solo)
+            if invalid:
+                return action, f"the tool call in your text is not valid: {invalid}"
+        if self.id_policy == "seen":
+            unseen = unseen_identifiers(state.tool(action.tool_name), action.arguments, seen_identifiers(state))
+            if unseen:
+                return action, _UNSEEN_PREFIX + unseen_id_error(action.tool_name, unseen)
+        return action, None
+
+    def _config(self, state: DecisionState, output_field: str) -> dict:
+        config: dict = {"max_tokens": self.max_tokens}
+        if self.decoding == "constrained" and isinstance(self.adapter, JSONModeAdapter):
+            config[SCHEMA_KWARG] = decision_schema(state, output_field, self.reasoning, self.id_policy)
+        return config
+
+    def _decide_once(self, state: DecisionState, context: str, feedback: str):
         """One LM call: (action, reasoning, whether the tool call was read from text)."""
         optional = {"context": context, "feedback": feedback}
         if self.mode == "react":
             inputs = {"policy": state.policy, "tools": render_tools(state.tools), "ticket": state.ticket,
                       "conversation": render_messages(state.messages), **optional}
             predictor = self.decide_solo if state.solo else self.decide
+            config = self._config(state, "call" if state.solo else "action")
             with dspy.context(adapter=self.adapter):
                 pred = predictor(**{k: v for k, v in inputs.items() if v}, config=config)
             if state.solo:
@@ -116,9 +179,15 @@ class ToolUseAgent(dspy.Module):
                 action = AgentAction.model_validate(action)
             return action, pred.get("reasoning") or "", False
 
-        inputs = {"policy": state.policy, **{k: v for k, v in optional.items() if v},
-                  "tools": [t.openai_schema() for t in state.tools],
+        tools = [t.openai_schema() for t in state.tools]
+        if self.decoding != "free":
+            for tool in tools:
+                tool["function"]["parameters"] = engine_schema(tool["function"]["parameters"], bound=False)
+        inputs = {"policy": state.policy, **{k: v for k, v in optional.items() if v}, "tools": tools,
                   "dialogue": to_openai_messages(state.messages, state.ticket) or _EMPTY_DIALOGUE}
+        config: dict = {"max_tokens": self.max_tokens}
+        if state.solo:
+            config["tool_choice"] = "required"  # no user is present: the only action is a call
         with dspy.context(adapter=self.adapter):
             pred = self.decide(**inputs, config=config)
         if pred.tool_calls and pred.tool_calls.tool_calls:
@@ -126,7 +195,17 @@ class ToolUseAgent(dspy.Module):
             call = pred.tool_calls.tool_calls[0]
             return AgentAction(kind="tool_call", tool_name=call.name or "", arguments=call.args or {}), "", False
         text = pred.message or ""
-        parsed = tool_call_from_text(text, {t.name for t in state.tools})
+        parsed = tool_call_from_text(clean_text(text), {t.name for t in state.tools})
         if parsed is not None:
             return parsed, "", True
-        return AgentAction(kind="message", message=text.strip()), "", False
+        if not text.strip():
+            raise _UnusableText("the reply is empty")
+        # Kept raw: ``_check`` cleans it, or rejects it when it is an attempted call.
+        return AgentAction(kind="message", message=text), "", False
+
+
+_UNSEEN_PREFIX = "it uses an id that was never seen: "
+
+
+class _UnusableText(Exception):
+    """Text that cannot be a message: junk, an attempted call that does not parse, nothing left."""

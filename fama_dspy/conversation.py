@@ -66,6 +66,10 @@ class DecisionState(BaseModel):
     messages: list[Message] = Field(default_factory=list)
     #: Solo mode: the ticket replaces the user; the agent may only call tools.
     ticket: str | None = None
+    #: Tokens the benchmark defines as the agent's own way to end a conversation in a message
+    #: (e.g. "###STOP###" where that is the agent's stop signal). Any other such token in a model's
+    #: message is junk and is removed before the customer sees it.
+    stop_tokens: list[str] = Field(default_factory=list)
 
     @property
     def solo(self) -> bool:

@@ -7,8 +7,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 import dspy
 
+from fama_dspy.adapters import JSONModeAdapter
 from fama_dspy.agent import ToolUseAgent
 from fama_dspy.conversation import DecisionState
+from fama_dspy.decoding import DEFAULT_DECODING, DEFAULT_ID_POLICY, check_decoding, check_id_policy
 from fama_dspy.errors import ConfigError
 from fama_dspy.lm_calls import record_lm_calls, served_calls, total_usage
 from fama_dspy.specialists import SPECIALISTS, normalize_codes
@@ -102,6 +104,8 @@ class FamaAgent(dspy.Module):
         max_workers: int = 4,
         tor_min_chars: int = 400,
         gates: dict[str, str] | None = None,
+        decoding: str = DEFAULT_DECODING,
+        id_policy: str = DEFAULT_ID_POLICY,
     ):
         super().__init__()
         if max_workers < 1:
@@ -113,9 +117,14 @@ class FamaAgent(dspy.Module):
         self.verify_and_revise = verify_and_revise
         self.follow_up_prompting = follow_up_prompting
         self.max_workers = max_workers
-        self.agent = ToolUseAgent(mode=base, adapter=adapter, follow_up_prompting=follow_up_prompting)
+        self.decoding = check_decoding(decoding)
+        self.id_policy = check_id_policy(id_policy)
+        self.agent = ToolUseAgent(
+            mode=base, adapter=adapter, follow_up_prompting=follow_up_prompting, decoding=self.decoding,
+            id_policy=self.id_policy,
+        )
         # Specialists always use structured outputs; an fc base does not make them native-FC.
-        specialist_adapter = adapter if base == "react" else None
+        specialist_adapter = adapter if base == "react" and adapter is not None else JSONModeAdapter(self.decoding)
         for code in self.active_specialists:
             if code == "mem":
                 module = SPECIALISTS[code](k=memory_k)
@@ -139,6 +148,7 @@ class FamaAgent(dspy.Module):
             parse_failures = decision.parse_failures
             text_tool_calls = decision.fc_text_tool_calls
             fallback = decision.fallback
+            truncations, unseen_rejections = decision.truncations, decision.unseen_id_rejections
             verifier, revised = None, False
             verifier_module: ActionVerifier | None = getattr(self, "ver", None)
             if verifier_module is not None and not decision.fallback and verifier_module.applies_to(state, action):
@@ -154,6 +164,8 @@ class FamaAgent(dspy.Module):
                     parse_failures += revision.parse_failures
                     text_tool_calls += revision.fc_text_tool_calls
                     fallback = revision.fallback
+                    truncations += revision.truncations
+                    unseen_rejections += revision.unseen_id_rejections
         info = {
             "specialists_ran": list(sections),
             "specialists_gated": [c for c in self.context_specialists if not gate_open(self.gates.get(c, "always"), state)],
@@ -161,6 +173,10 @@ class FamaAgent(dspy.Module):
             "parse_failures": parse_failures,
             "specialist_parse_failures": {c: r.parse_failures for c, r in results.items() if r.get("parse_failures")},
             "fallback": fallback,
+            "truncations": truncations,
+            "unseen_id_rejections": unseen_rejections,
+            "decoding": self.decoding,
+            "id_policy": self.id_policy,
             "verifier": verifier,
             "revised": revised,
             "fc_text_tool_calls": text_tool_calls,
@@ -198,7 +214,9 @@ class FamaAgent(dspy.Module):
         saved = state.get("fama")
         if saved is not None:
             mine = self.settings()
-            for key in ("base", "specialists"):
+            for key in ("base", "specialists", "decoding", "id_policy"):
+                if key in ("decoding", "id_policy") and key not in saved:
+                    continue  # saved before these settings existed
                 if saved.get(key) != mine[key]:
                     raise ConfigError(
                         f"Saved agent has {key}={saved.get(key)!r} but this one has {mine[key]!r}; "
@@ -219,6 +237,8 @@ class FamaAgent(dspy.Module):
             "follow_up_prompting": self.follow_up_prompting,
             "max_workers": self.max_workers,
             "gates": dict(self.gates),
+            "decoding": self.decoding,
+            "id_policy": self.id_policy,
         }
         if "mem" in self.active_specialists:
             settings["memory_k"] = self.mem.k

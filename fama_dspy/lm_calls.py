@@ -7,7 +7,9 @@ calls of two decisions that run at the same time (the LM's own history would).
 
 from __future__ import annotations
 
+import contextvars
 import json
+import logging
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,17 +19,55 @@ import dspy
 from dspy.utils.callback import BaseCallback
 
 
+#: The recorders of the block the current code runs in (a context variable: threads that copy the
+#: caller's context see them, concurrent decisions do not share them).
+_ACTIVE: contextvars.ContextVar[tuple[LMCallRecorder, ...]] = contextvars.ContextVar("fama_lm_recorders", default=())
+
+
+class _TruncationHandler(logging.Handler):
+    """DSPy reports a completion cut by ``max_tokens`` only as a log warning; count it per block."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if "truncated" in record.getMessage():
+            for recorder in _ACTIVE.get():
+                recorder.note_truncation()
+
+
+_handler_lock = threading.Lock()
+_handler_installed = False
+
+
+def _install_truncation_handler() -> None:
+    global _handler_installed
+    with _handler_lock:
+        if not _handler_installed:
+            logging.getLogger("dspy.clients.lm").addHandler(_TruncationHandler(level=logging.WARNING))
+            _handler_installed = True
+
+
 class LMCallRecorder(BaseCallback):
-    """Counts LM calls and keeps each call's outputs, in completion order."""
+    """Counts LM calls, keeps each call's outputs in completion order, and counts truncated completions."""
 
     def __init__(self) -> None:
         self.calls = 0
         self.outputs: list[Any] = []
         self._lock = threading.Lock()
+        self._truncated_calls: set[str] = set()
+        self._current = threading.local()
 
     def on_lm_start(self, call_id, instance, inputs):
         with self._lock:
             self.calls += 1
+        self._current.call_id = call_id
+
+    def note_truncation(self) -> None:
+        # DSPy may warn twice for one completion: count each LM call once.
+        with self._lock:
+            self._truncated_calls.add(getattr(self._current, "call_id", None) or f"unknown-{len(self._truncated_calls)}")
+
+    @property
+    def truncations(self) -> int:
+        return len(self._truncated_calls)
 
     def on_lm_end(self, call_id, outputs, exception=None):
         if exception is None:
@@ -51,9 +91,14 @@ def output_text(output: Any) -> str:
 
 @contextmanager
 def record_lm_calls() -> Iterator[LMCallRecorder]:
+    _install_truncation_handler()
     recorder = LMCallRecorder()
-    with dspy.context(callbacks=[*(dspy.settings.get("callbacks") or []), recorder]):
-        yield recorder
+    token = _ACTIVE.set((*_ACTIVE.get(), recorder))
+    try:
+        with dspy.context(callbacks=[*(dspy.settings.get("callbacks") or []), recorder]):
+            yield recorder
+    finally:
+        _ACTIVE.reset(token)
 
 
 def total_usage(tracker) -> dict[str, int]:

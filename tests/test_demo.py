@@ -10,8 +10,10 @@ from fama_dspy.analysis.profile import FailureProfile
 from fama_dspy.demo import DemoPlan, diagnose_decision_failures, run_demo
 from fama_dspy.harness.decisions import iter_decision_points
 
-# The scripted agent always looks up a made-up user: wrong on every airline point.
-LOOKUP = action_reply(kind="tool_call", tool_name="get_user_details", arguments={"user_id": "nobody_1"})
+# The scripted agent always searches the same made-up route: wrong on every airline point. (A
+# made-up *id* would be refused before it counts: the default id policy admits only seen ids.)
+LOOKUP = action_reply(kind="tool_call", tool_name="search_direct_flight",
+                      arguments={"origin": "AAA", "destination": "BBB", "date": "2024-01-01"})
 SCRIPT = {
     "agent": [LOOKUP],
     "dce": [json_reply(rules=["Authenticate the user first"])],

@@ -163,8 +163,12 @@ def test_fc_base_gets_the_context_in_its_system_message(scripted, state):
     system = engine.of("agent")[0].system
     assert "# Context\n## Plan of remaining steps (PLN)" in system and HEADERS["mem"] in system
     assert pred.action == CANCEL and pred.info["fc_text_tool_calls"] == 1
-    # Specialists keep structured outputs under an fc base.
-    assert engine.of("pln")[0].config.response_format == {"type": "json_object"}
+    # Specialists keep structured outputs under an fc base: their own bounded schema by default.
+    fmt = engine.of("pln")[0].config.response_format
+    assert fmt["type"] == "json_schema" and fmt["json_schema"]["schema"]["properties"]["steps"]["maxItems"] == 12
+    json_mode = FamaAgent(base="fc", specialists=["pln"], decoding="json")
+    json_mode(state=state)
+    assert engine.of("pln")[-1].config.response_format == {"type": "json_object"}
 
 
 def test_fc_base_with_real_tool_calls(scripted, state):

@@ -8,6 +8,7 @@ from dspy.utils.exceptions import AdapterParseError
 
 from fama_dspy.adapters import JSONModeAdapter
 from fama_dspy.conversation import DecisionState, render_messages
+from fama_dspy.decoding import SPECIALIST_MAX_TOKENS
 
 #: Cap on one rendered item: a runaway line should not flood the tool-use prompt.
 MAX_ITEM_CHARS = 300
@@ -43,7 +44,7 @@ class Specialist(dspy.Module):
         """(prediction, '') or (None, error): a specialist's bad output drops its section, not the turn."""
         try:
             with dspy.context(adapter=self.adapter):
-                return predictor(**inputs), ""
+                return predictor(**inputs, config={"max_tokens": SPECIALIST_MAX_TOKENS}), ""
         except (AdapterParseError, pydantic.ValidationError) as exc:
             return None, f"{type(exc).__name__}: {str(exc)[:300]}"
 
