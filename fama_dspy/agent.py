@@ -12,6 +12,7 @@ from fama_dspy.conversation import DecisionState, render_messages, render_tools,
 from fama_dspy.decoding import (
     DECISION_MAX_TOKENS,
     DEFAULT_DECODING,
+    FC_MAX_TOKENS,
     DEFAULT_ID_POLICY,
     check_decoding,
     check_id_policy,
@@ -73,7 +74,7 @@ class ToolUseAgent(dspy.Module):
         follow_up_prompting: bool = False,
         decoding: str = DEFAULT_DECODING,
         id_policy: str = DEFAULT_ID_POLICY,
-        max_tokens: int = DECISION_MAX_TOKENS,
+        max_tokens: int | None = None,
     ):
         super().__init__()
         if mode not in MODES:
@@ -82,7 +83,7 @@ class ToolUseAgent(dspy.Module):
         self.decoding = check_decoding(decoding)
         self.id_policy = check_id_policy(id_policy)
         self.reasoning = reasoning
-        self.max_tokens = max_tokens
+        self.max_tokens = max_tokens or (DECISION_MAX_TOKENS if mode == "react" else FC_MAX_TOKENS)
         if mode == "react":
             signature = ToolUseReAct if reasoning else ToolUse
             self.adapter = adapter or JSONModeAdapter(decoding=self.decoding)
@@ -119,9 +120,13 @@ class ToolUseAgent(dspy.Module):
                 else:
                     raw = calls.last_text()
             if calls.truncations:
-                # A cut answer may still parse (a JSON object closed early, a clipped message): never use it.
                 truncations += 1
-                problem = "it was cut off at the length limit; answer briefly"
+                # A cut answer may still parse (a JSON object closed early, a clipped message): never use
+                # it, unless the limit cut only trailing whitespace after a complete tool call (measured:
+                # the coder models pad a fenced JSON call with newlines up to the limit).
+                padded_call = action is not None and action.kind == "tool_call" and raw != raw.rstrip()
+                if not padded_call:
+                    problem = "it was cut off at the length limit; answer briefly"
             if problem is None:
                 return dspy.Prediction(
                     action=action, parse_failures=parse_failures, raw=raw, reasoning=reasoning,

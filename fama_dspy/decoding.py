@@ -36,6 +36,8 @@ MAX_MESSAGE_CHARS = 700
 #: Generation budgets (tokens) per kind of answer: well above what the bounded schema allows
 #: (≈ 4 characters per token), far below the old 768-token default that a repeating answer filled.
 DECISION_MAX_TOKENS = 512
+#: Native function calling has no reasoning field: a call or a short message.
+FC_MAX_TOKENS = 320
 SPECIALIST_MAX_TOKENS = 384
 
 logger = logging.getLogger("fama_dspy.decoding")

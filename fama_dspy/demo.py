@@ -40,6 +40,11 @@ class DemoPlan:
     coverage_threshold: float = 0.8
     budget: int = 2
     concurrency: int = 2
+    decoding: str | None = None  # None: the library default (constrained)
+    id_policy: str | None = None  # None: the library default (seen)
+
+    def agent_settings(self) -> dict[str, str]:
+        return {k: v for k, v in (("decoding", self.decoding), ("id_policy", self.id_policy)) if v}
 
     @classmethod
     def full(cls, **overrides: Any) -> DemoPlan:
@@ -82,6 +87,7 @@ def run_demo(plan: DemoPlan, lm, out: Path, model: str, console: Console | None 
     import dspy
 
     from fama_dspy.commands.bench import BenchPlan, parse_configs, run_bench
+    from fama_dspy.commands.options import decoding_label
     from fama_dspy.commands.report import print_report
     from fama_dspy.configs import build_agent
     from fama_dspy.harness.decisions import evaluate_decisions, iter_decision_points, summarize_decisions
@@ -93,7 +99,7 @@ def run_demo(plan: DemoPlan, lm, out: Path, model: str, console: Console | None 
     console.rule(f"1/3 baseline '{plan.base}' on {plan.domain} train decision points")
     points = iter_decision_points(plan.domain, "train", num_tasks=plan.train_tasks)
     with dspy.context(lm=lm):
-        records = evaluate_decisions(build_agent(plan.base), points, out / "stage1-train", config_name=plan.base,
+        records = evaluate_decisions(build_agent(plan.base, **plan.agent_settings()), points, out / "stage1-train", config_name=plan.base + decoding_label(plan.decoding, plan.id_policy),
                                      concurrency=plan.concurrency, progress=True, console=console)
     summary = summarize_decisions(records)
     accuracy = summary.get("exact_accuracy")
@@ -119,7 +125,7 @@ def run_demo(plan: DemoPlan, lm, out: Path, model: str, console: Console | None 
     result = DemoResult(profile_path=profile_path, profile=profile, train_accuracy=accuracy)
     decisions = run_bench(
         BenchPlan(domain=plan.domain, configs=configs, modes=("decisions",), split="test",
-                  num_tasks=plan.test_tasks, concurrency=plan.concurrency),
+                  num_tasks=plan.test_tasks, concurrency=plan.concurrency, **plan.agent_settings()),
         out / "test-decisions", lm, model=model,
     )
     result.reports["decisions"] = decisions.report
@@ -127,7 +133,8 @@ def run_demo(plan: DemoPlan, lm, out: Path, model: str, console: Console | None 
     if plan.solo_domain:
         solo = run_bench(
             BenchPlan(domain=plan.solo_domain, configs=configs, modes=("solo",), split="base",
-                      num_tasks=plan.solo_tasks, max_steps=plan.solo_max_steps, concurrency=plan.concurrency),
+                      num_tasks=plan.solo_tasks, max_steps=plan.solo_max_steps, concurrency=plan.concurrency,
+                      **plan.agent_settings()),
             out / f"solo-{plan.solo_domain}", lm, model=model,
         )
         result.reports["solo"] = solo.report

@@ -214,9 +214,7 @@ class FamaAgent(dspy.Module):
         saved = state.get("fama")
         if saved is not None:
             mine = self.settings()
-            for key in ("base", "specialists", "decoding", "id_policy"):
-                if key in ("decoding", "id_policy") and key not in saved:
-                    continue  # saved before these settings existed
+            for key in ("base", "specialists"):
                 if saved.get(key) != mine[key]:
                     raise ConfigError(
                         f"Saved agent has {key}={saved.get(key)!r} but this one has {mine[key]!r}; "
@@ -247,6 +245,18 @@ class FamaAgent(dspy.Module):
         return settings
 
     def _apply_settings(self, saved: dict) -> None:
+        # Decoding is how answers are read, not what was tuned: a saved setting applies (a program
+        # saved before these settings existed keeps the constructor's).
+        if "decoding" in saved:
+            self.decoding = self.agent.decoding = check_decoding(saved["decoding"])
+            if isinstance(self.agent.adapter, JSONModeAdapter):
+                self.agent.adapter.decoding = self.decoding
+            for code in self.active_specialists:
+                adapter = getattr(getattr(self, code), "adapter", None)
+                if isinstance(adapter, JSONModeAdapter):
+                    adapter.decoding = self.decoding
+        if "id_policy" in saved:
+            self.id_policy = self.agent.id_policy = check_id_policy(saved["id_policy"])
         self.verify_and_revise = saved.get("verify_and_revise", self.verify_and_revise)
         self.follow_up_prompting = saved.get("follow_up_prompting", self.follow_up_prompting)
         self.max_workers = saved.get("max_workers", self.max_workers)

@@ -11,8 +11,9 @@ says ``"x-identifier": true``, or, unless it says ``false``, its name is ``id``/
 ``_id``/``_ids`` (``user_id``, ``reservation_id``, ``item_ids``, ``payment_method_id``). Names
 such as ``flight_number``, ``email`` or ``zip`` are values a customer states, not identifiers.
 
-Seen values come from the ticket, the customer's messages and successful tool results (errors
-are skipped: they echo the bad id back). In tool results a value counts when it sits under an
+Seen values come from the ticket, the customer's messages, successful tool results (errors
+are skipped: they echo the bad id back) and the arguments of the agent's own calls that succeeded
+(a call that returned a result proved its ids real). In tool results a value counts when it sits under an
 id-like key, in a list or dict-key set under a plural key (``"reservations": ["4WQ150"]``), or in
 an ``id`` field of an item of such a collection; each value keeps its *kind* (the key it came
 from) and its source. In free text every id-shaped token counts, with no kind: over-collecting
@@ -139,6 +140,8 @@ def _from_json(node: Any, seen: SeenIdentifiers, source: str, key: str = "") -> 
             if key and not is_identifier_param(key) and looks_like_id(k) and isinstance(v, dict):
                 seen.add(k, _collection_kind(key), source)  # {"credit_card_123": {...}} under payment_methods
             _from_json(v, seen, source, k)
+    elif isinstance(node, str):
+        _from_text(node, seen, source)  # "Added 2 GB of data for line L1002"
     elif isinstance(node, list):
         for item in node:
             if isinstance(item, str) and key and looks_like_id(item):
@@ -152,10 +155,17 @@ def seen_identifiers(state: DecisionState) -> SeenIdentifiers:
     seen = SeenIdentifiers()
     if state.ticket:
         _from_text(state.ticket, seen, "ticket")
+    pending: list = []
     for m in state.messages:
         if m.role == "user":
             _from_text(m.content, seen, "user")
-        elif m.role == "tool" and not m.error:
+        elif m.role == "assistant" and m.tool_calls:
+            pending = list(m.tool_calls)
+        elif m.role == "tool" and pending:
+            call = pending.pop(0)
+            if not m.error:
+                _from_json(call.arguments, seen, f"call:{call.name}")
+        if m.role == "tool" and not m.error:
             source = f"tool:{m.tool_name or 'tool'}"
             try:
                 data = json.loads(m.content)
@@ -219,6 +229,6 @@ def render_seen(seen: SeenIdentifiers, limit: int = 20) -> list[str]:
     """Compact lines for a prompt: ``- 4WQ150 (reservation_id, from get_user_details)``."""
     lines = []
     for v in seen.values[-limit:]:
-        source = v.source.split(":", 1)[1] if v.source.startswith("tool:") else f"the {v.source}"
+        source = v.source.split(":", 1)[1] if ":" in v.source else f"the {v.source}"
         lines.append(f"- {v.value} ({v.kind or 'id'}, from {source})")
     return lines

@@ -117,7 +117,7 @@ def engine_schema(schema: dict[str, Any] | None, bound: bool = True) -> dict[str
 
     out = walk(schema, ())
     if not out:
-        out = {"type": "object", "properties": {}}
+        out = {"type": "object", "properties": {}, "additionalProperties": False}
     if out.get("type") == "object" and "properties" not in out:
         out["properties"] = {}
         out.setdefault("additionalProperties", False)

@@ -190,6 +190,8 @@ def tune_program_activation(
     split: str = "train",
     allow_test_split: bool = False,
     base: str = "react",
+    decoding: str | None = None,
+    id_policy: str | None = None,
     program: Path | str | FamaAgent | None = None,
     model_spec: str = "",
     task_ids: Sequence[str] | None = None,
@@ -243,7 +245,8 @@ def tune_program_activation(
                                     max_steps=solo_max_steps)
     study_name = study_name or f"{domain}-{base}-activation"
     storage = storage or Path(runs_dir) / "tune" / f"{study_name}.db"
-    factory = default_agent_factory(base=base, instructions_from=tuned)
+    decoding_kw = {k: v for k, v in (("decoding", decoding), ("id_policy", id_policy)) if v}
+    factory = default_agent_factory(base=base, instructions_from=tuned, **decoding_kw)
     with dspy.context(lm=lm):
         report = tune_activation(
             profile, units, storage=storage, study_name=study_name, n_trials=n_trials, seed=seed, space=space,

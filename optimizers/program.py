@@ -32,7 +32,10 @@ DEFAULT_PROGRAM_DIR = Path("data/compiled")
 #: Top-level keys of a saved program that are not predictor state.
 NON_PREDICTOR_KEYS = ("fama", "fama_program", "metadata")
 #: Saved settings that ``FamaAgent.load_state`` re-applies, so an override must be merged into them.
-_SETTING_OVERRIDES = ("verify_and_revise", "follow_up_prompting", "max_workers", "gates", "memory_k", "tor_min_chars")
+_SETTING_OVERRIDES = (
+    "verify_and_revise", "follow_up_prompting", "max_workers", "gates", "memory_k", "tor_min_chars", "decoding",
+    "id_policy",
+)
 
 
 def default_program_path(name: str, root: Path | str = DEFAULT_PROGRAM_DIR) -> Path:

@@ -41,6 +41,11 @@ def action_reply(reasoning: str = "next step", **action: Any) -> str:
     return json.dumps(reply)
 
 
+def truncated(text: str) -> dict:
+    """An answer the engine cut at the token limit (``finish_reason="length"``)."""
+    return {"text": text, "finish_reason": "length"}
+
+
 def tool_call_reply(name: str, text: str | None = None, **args: Any) -> dict:
     """A native FC answer with one real tool call."""
     return {"tool_calls": [{"name": name, "args": args}], "text": text}
@@ -88,13 +93,17 @@ class ScriptedEngine:
             answer = answers[min(i, len(answers) - 1)]
         if self.delay:
             time.sleep(self.delay)
+        if isinstance(answer, BaseException):
+            raise answer
+        finish = "stop"
         if isinstance(answer, dict):
+            finish = answer.get("finish_reason", "stop")
             parts = [TextPart(answer["text"])] if answer.get("text") else []
             parts += [ToolCallPart(id=f"call_{i}_{j}", name=c["name"], input=c["args"])
-                      for j, c in enumerate(answer["tool_calls"])]
+                      for j, c in enumerate(answer.get("tool_calls") or [])]
         else:
             parts = [TextPart(answer)]
-        return Response(id=None, model=request.model, message=Message.assistant(parts), finish_reason="stop",
+        return Response(id=None, model=request.model, message=Message.assistant(parts), finish_reason=finish,
                         usage=Usage(input_tokens=PROMPT_TOKENS, output_tokens=COMPLETION_TOKENS))
 
     def roles(self) -> list[str]:

@@ -165,7 +165,7 @@ def test_fc_base_gets_the_context_in_its_system_message(scripted, state):
     assert pred.action == CANCEL and pred.info["fc_text_tool_calls"] == 1
     # Specialists keep structured outputs under an fc base: their own bounded schema by default.
     fmt = engine.of("pln")[0].config.response_format
-    assert fmt["type"] == "json_schema" and fmt["json_schema"]["schema"]["properties"]["steps"]["maxItems"] == 12
+    assert fmt["type"] == "json_schema" and fmt["schema"]["properties"]["steps"]["maxItems"] == 12
     json_mode = FamaAgent(base="fc", specialists=["pln"], decoding="json")
     json_mode(state=state)
     assert engine.of("pln")[-1].config.response_format == {"type": "json_object"}

@@ -15,6 +15,10 @@ its records would be mixed with the old ones.
     fama-profile:PATH | fama-profile:fc:PATH   FAMA with a failure profile's recommended subset
     fama-compiled:PATH                      a compiled program (its base mode is read from the file)
 
+Any item may end in ``@SETTINGS``: a decoding mode and/or an id policy joined by ``/``
+(``react@json``, ``fama:dce+mem@free/ids-free``, ``react@ids-free``); without it the item uses
+``--decoding`` / ``--id-policy``. The setting is part of the configuration's name.
+
 Trials (episodes and decision points alike): at temperature 0 a deterministic server gives the
 same answer every trial (the bench warns). At temperature > 0 each trial's fama-dspy agent calls
 use ``rollout_id`` = the trial's seed, so DSPy's response cache neither replays trial 0 in later
@@ -36,7 +40,7 @@ from typing import Any
 from rich.console import Console
 from rich.markup import escape
 
-from fama_dspy.commands.options import add_model_args, add_task_args, task_ids_arg
+from fama_dspy.commands.options import add_decoding_args, add_model_args, add_task_args, task_ids_arg
 from fama_dspy.errors import ConfigError
 
 MODES = ("decisions", "solo", "interactive")
@@ -66,12 +70,36 @@ class ConfigSpec:
     specialists: str | None = None
     profile: str | None = None
     program: str | None = None
+    decoding: str | None = None
+    id_policy: str | None = None
 
-    def agent_args(self, model: str) -> argparse.Namespace:
+    def agent_args(self, model: str, decoding: str | None = None, id_policy: str | None = None) -> argparse.Namespace:
         return argparse.Namespace(
             agent=self.agent, base=self.base, specialists=self.specialists, profile=self.profile,
             program=self.program, memory_k=None, no_verify_revise=False, name=None, model=model,
+            decoding=self.decoding or decoding, id_policy=self.id_policy or id_policy,
         )
+
+
+def _split_settings(spec: str) -> tuple[str, str | None, str | None]:
+    """``react@json/ids-free`` → ("react", "json", "free")."""
+    head, sep, tail = spec.rpartition("@")
+    if not sep:
+        return spec, None, None
+    from fama_dspy.decoding import DECODING_MODES, ID_POLICIES
+
+    decoding = id_policy = None
+    for part in filter(None, (p.strip() for p in tail.split("/"))):
+        if part in DECODING_MODES and decoding is None:
+            decoding = part
+        elif part.startswith("ids-") and part[4:] in ID_POLICIES and id_policy is None:
+            id_policy = part[4:]
+        else:
+            raise ConfigError(
+                f"config {spec!r}: unknown setting {part!r} after '@'; use one of {', '.join(DECODING_MODES)} "
+                f"and/or ids-{'|ids-'.join(ID_POLICIES)}, joined by '/'"
+            )
+    return head, decoding, id_policy
 
 
 def _split_base(rest: str) -> tuple[str | None, str]:
@@ -83,7 +111,15 @@ def _split_base(rest: str) -> tuple[str | None, str]:
 
 
 def parse_config_spec(text: str) -> ConfigSpec:
-    spec = text.strip()
+    import dataclasses
+
+    full = text.strip()
+    spec, decoding, id_policy = _split_settings(full)
+    parsed = _parse_config_body(spec)
+    return dataclasses.replace(parsed, spec=full, decoding=decoding, id_policy=id_policy)
+
+
+def _parse_config_body(spec: str) -> ConfigSpec:
     kind, sep, rest = spec.partition(":")
     if kind in ("react", "fc", "tau2-llm-agent"):
         if sep:
@@ -212,6 +248,9 @@ class BenchPlan:
     concurrency: int = 1
     user: str = "fama"
     decision_view: str = "interactive"
+    #: Defaults for configurations without their own ``@SETTINGS`` (None: the library's defaults).
+    decoding: str | None = None
+    id_policy: str | None = None
 
 
 @dataclass
@@ -244,7 +283,7 @@ def _resolve_configs(plan: BenchPlan, model: str) -> list[_Config]:
 
     resolved = []
     for spec in plan.configs:
-        choice = agent_choice(spec.agent_args(model), domain=plan.domain)
+        choice = agent_choice(spec.agent_args(model, plan.decoding, plan.id_policy), domain=plan.domain)
         resolved.append(_Config(spec, choice.name, choice.description, config_base(spec), choice.factory,
                                 choice.tau2_llm))
     names = [c.name for c in resolved]
@@ -456,6 +495,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     add_model_args(parser)
     add_task_args(parser)
     parser.set_defaults(split="test", num_tasks=DEFAULT_NUM_TASKS)
+    add_decoding_args(parser)
     bench = parser.add_argument_group("bench")
     bench.add_argument("--configs", default=DEFAULT_CONFIGS, help=f"comma-separated (default {DEFAULT_CONFIGS})")
     bench.add_argument("--modes", default=DEFAULT_MODES, help=f"comma-separated from {', '.join(MODES)} "
@@ -478,6 +518,7 @@ def plan_from_args(args: argparse.Namespace) -> BenchPlan:
         domain=args.domain, configs=parse_configs(args.configs), modes=parse_modes(args.modes), split=args.split,
         task_ids=task_ids_arg(args), num_tasks=args.num_tasks, trials=args.trials, seed=args.seed,
         max_steps=args.max_steps, concurrency=args.concurrency, user=args.user, decision_view=args.decision_view,
+        decoding=args.decoding, id_policy=args.id_policy,
     )
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from fama_dspy.commands.options import add_model_args
+from fama_dspy.commands.options import add_decoding_args, add_model_args
 
 console = Console(width=None if sys.stdout.isatty() else 160)
 
@@ -30,6 +30,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--concurrency", type=int, default=2)
     parser.add_argument("--full", action="store_true", help="every task of the splits (hours on a CPU)")
     parser.add_argument("--out", type=Path, default=Path("runs/demo"))
+    add_decoding_args(parser)
     parser.set_defaults(handler=run)
 
 
@@ -38,7 +39,8 @@ def run(args: argparse.Namespace) -> int:
     from fama_dspy.demo import DemoPlan, run_demo
 
     solo_domain = None if args.solo_domain == "none" else args.solo_domain
-    common = {"domain": args.domain, "base": args.base, "solo_domain": solo_domain, "concurrency": args.concurrency}
+    common = {"domain": args.domain, "base": args.base, "solo_domain": solo_domain, "concurrency": args.concurrency,
+              "decoding": args.decoding, "id_policy": args.id_policy}
     plan = DemoPlan.full(**common) if args.full else DemoPlan(
         train_tasks=args.train_tasks, test_tasks=args.test_tasks, solo_tasks=args.solo_tasks, **common
     )

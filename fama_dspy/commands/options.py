@@ -40,6 +40,16 @@ def add_agent_args(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--memory-k", type=int, default=None, help="MEM: how many user turns to keep")
     group.add_argument("--no-verify-revise", action="store_true", help="VER reports but never triggers a revision")
     group.add_argument("--name", default=None, help="configuration name in the records (default: derived)")
+    add_decoding_args(parser)
+
+
+def add_decoding_args(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("decoding")
+    group.add_argument("--decoding", default=None, choices=["constrained", "json", "free"],
+                       help="how answers are decoded: constrained to the live tool schemas (default), JSON mode, "
+                            "or free text; recorded in every record and in the configuration's name")
+    group.add_argument("--id-policy", default=None, choices=["seen", "free"],
+                       help="identifier arguments: only ids seen in the conversation/tool results (default), or free")
 
 
 def task_ids_arg(args: argparse.Namespace) -> list[str] | None:
@@ -73,11 +83,35 @@ def _profile_subset(path: str, model: str, domain: str | None) -> list[str]:
     return list(profile.recommended)
 
 
+def decoding_label(decoding: str | None, id_policy: str | None) -> str:
+    """The name suffix of a non-default decoding setting: ``@json``, ``@free/ids-free``, ``@ids-free``, or ''."""
+    from fama_dspy.decoding import DEFAULT_DECODING, DEFAULT_ID_POLICY
+
+    parts = []
+    if decoding and decoding != DEFAULT_DECODING:
+        parts.append(decoding)
+    if id_policy and id_policy != DEFAULT_ID_POLICY:
+        parts.append(f"ids-{id_policy}")
+    return "@" + "/".join(parts) if parts else ""
+
+
 def agent_choice(args: argparse.Namespace, domain: str | None = None) -> AgentChoice:
     """Turn the agent options into a named configuration (the name goes into every record)."""
+    choice = _agent_choice(args, domain)
+    decoding, id_policy = getattr(args, "decoding", None), getattr(args, "id_policy", None)
+    if not args.name and not choice.tau2_llm:
+        choice.name += decoding_label(decoding, id_policy)
+    return choice
+
+
+def _agent_choice(args: argparse.Namespace, domain: str | None = None) -> AgentChoice:
     from fama_dspy.configs import build_agent
 
     kw: dict[str, Any] = {}
+    if getattr(args, "decoding", None):
+        kw["decoding"] = args.decoding
+    if getattr(args, "id_policy", None):
+        kw["id_policy"] = args.id_policy
     if args.memory_k is not None:
         kw["memory_k"] = args.memory_k
     if args.no_verify_revise:
@@ -91,9 +125,11 @@ def agent_choice(args: argparse.Namespace, domain: str | None = None) -> AgentCh
         from fama_dspy.optimizers.program import load_program
 
         path = Path(args.program)
-        load_program(path)  # fail now, with a clear error, rather than in the first episode
+        overrides = {k: kw[k] for k in ("decoding", "id_policy") if k in kw}
+        load_program(path, **overrides)  # fail now, with a clear error, rather than in the first episode
         name = args.name or f"fama-compiled[{path.stem}]"
-        return AgentChoice(name=name, factory=lambda: load_program(path), description=f"compiled program {path}")
+        return AgentChoice(name=name, factory=lambda: load_program(path, **overrides),
+                           description=f"compiled program {path}")
     if agent in ("react", "fc"):
         if args.specialists or args.profile:
             raise ConfigError(f"--agent {agent} has no specialists; use --agent fama --base {agent} to add some")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from fama_dspy.commands.options import add_model_args, add_task_args, make_lm_from_args, task_ids_arg
+from fama_dspy.commands.options import add_decoding_args, add_model_args, add_task_args, make_lm_from_args, task_ids_arg
 
 console = Console()
 
@@ -36,6 +36,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                        help="decision points scored at once (the server batches up to its slot count)")
     group.add_argument("--out", type=Path, default=None, help="where the best configuration is saved")
     group.add_argument("--allow-test-split", action="store_true")
+    add_decoding_args(parser)
     parser.set_defaults(handler=run)
 
 
@@ -48,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     report, saved = tune_program_activation(
         args.profile, domain=args.domain, lm=lm, split=args.split, allow_test_split=args.allow_test_split,
-        base=args.base, program=args.program, model_spec=args.model, task_ids=task_ids_arg(args),
+        base=args.base, decoding=args.decoding, id_policy=args.id_policy, program=args.program, model_spec=args.model, task_ids=task_ids_arg(args),
         num_tasks=args.num_tasks, solo_domain=args.solo_domain, solo_num_tasks=args.solo_num_tasks,
         solo_max_steps=args.solo_max_steps, num_threads=args.threads, n_trials=args.trials, seed=args.seed,
         storage=args.study, study_name=args.study_name, out=args.out, console=console,

@@ -54,13 +54,15 @@ from fama_dspy.harness.matching import arguments_match, underivable_values
 from fama_dspy.harness.records import JsonlAppender, dedupe, read_jsonl
 from fama_dspy.harness.tasks import load_tasks, user_request_text
 from fama_dspy.harness.voice import first_person
+from fama_dspy.identifiers import seen_identifiers, unseen_identifiers
 from fama_dspy.signatures.action import AgentAction
 from fama_dspy.validation import validate_action
 
 DECISIONS_FILE = "decisions.jsonl"
 #: Version of the records and of the view they were made on. 2: the request in the user's first
-#: person. Records of another version are not resumed into: their points showed a different state.
-RECORD_VERSION = 2
+#: person. 3: answers decoded under a decoding mode and id policy (recorded per answer); version-2
+#: records were all JSON mode with free ids. Records of another version are not resumed into.
+RECORD_VERSION = 3
 RECOMMENDED_POINTS = 100
 CONFIRM_QUESTION = "Before I make this change, please confirm that you want me to proceed (yes/no)."
 CONFIRM_ANSWER = "Yes, I confirm. Please go ahead."
@@ -223,6 +225,9 @@ def evaluate_point(
     latency = time.perf_counter() - started
     score = score_action(action, point) if action is not None else DecisionScore(name_ok=False, exact_ok=False)
     validation = validate_action(action, point.state.tools, solo=point.solo) if action is not None else None
+    unseen: list[tuple[str, str]] = []
+    if action is not None and action.kind == "tool_call":
+        unseen = unseen_identifiers(point.state.tool(action.tool_name), action.arguments, seen_identifiers(point.state))
     return {
         "version": RECORD_VERSION,
         "config": config_name,
@@ -248,6 +253,14 @@ def evaluate_point(
         "cache_hits": info_cache_hits(info),
         "usage": info_usage(info),
         "parse_failures": info_parse_failures(info),
+        "truncations": int(info.get("truncations") or 0),
+        "decoding": info.get("decoding"),
+        "id_policy": info.get("id_policy"),
+        # Counted whatever the policy, so an ids-free run shows how often the model invents one.
+        "unseen_id_calls": int(bool(unseen)),
+        "unseen_ids": [f"{p}={v}" for p, v in unseen],
+        "unseen_id_rejections": int(info.get("unseen_id_rejections") or 0),
+        "message_for_call": bool(action is not None and action.kind == "message" and point.gold.kind == "tool_call"),
         "info": info,
     }
 
@@ -360,6 +373,10 @@ def summarize_decisions(records: list[dict[str, Any]]) -> dict[str, Any]:
         "valid_rate": _rate(records, "valid"),
         "errors": sum(1 for r in records if r.get("error")),
         "parse_failures": sum(int(r.get("parse_failures") or 0) for r in records),
+        "truncations": sum(int(r.get("truncations") or 0) for r in records),
+        "unseen_id_calls": sum(int(r.get("unseen_id_calls") or 0) for r in records),
+        "messages_for_calls": sum(1 for r in records if r.get("message_for_call")),
+        "mean_completion_tokens": sum(u.get("completion_tokens", 0) for u in usage) / len(records) if records else None,
         "mean_latency_s": sum(float(r.get("latency_s") or 0) for r in records) / len(records) if records else None,
         "mean_prompt_tokens": sum(u.get("prompt_tokens", 0) for u in usage) / len(records) if records else None,
         "enough_points": len({r.get("point_id") for r in records}) >= RECOMMENDED_POINTS,
@@ -370,7 +387,8 @@ def decision_table(summaries: dict[str, dict[str, Any]], title: str = "Decisions
     """One row per config: ``{config: summarize_decisions(records of that config)}``."""
     table = Table(title=title)
     for column in ("config", "points", "name acc", "exact acc", "derivable", "name acc (der.)",
-                   "exact acc (der.)", "valid", "errors", "s/point"):
+                   "exact acc (der.)", "valid", "msg for call", "parse fail", "cut", "unseen ids", "errors",
+                   "s/point"):
         table.add_column(column, justify="left" if column == "config" else "right")
 
     def pct(v: float | None) -> str:
@@ -381,7 +399,8 @@ def decision_table(summaries: dict[str, dict[str, Any]], title: str = "Decisions
         table.add_row(
             config, str(s["points"]) + (f" ×{s['trials']}" if s["trials"] > 1 else ""), f"{pct(s['name_accuracy'])} ({s['name_correct']})",
             f"{pct(s['exact_accuracy'])} ({s['exact_correct']})", str(d["points"]),
-            pct(d["name_accuracy"]), pct(d["exact_accuracy"]), pct(s["valid_rate"]), str(s["errors"]),
+            pct(d["name_accuracy"]), pct(d["exact_accuracy"]), pct(s["valid_rate"]), str(s["messages_for_calls"]),
+            str(s["parse_failures"]), str(s["truncations"]), str(s["unseen_id_calls"]), str(s["errors"]),
             "-" if s["mean_latency_s"] is None else f"{s['mean_latency_s']:.2f}",
         )
     return table
