@@ -71,3 +71,31 @@ def test_judges_answer_on_a_validation_example(lm):
         report = evaluate_judges(lm, judge_model=FAST, limit=1, concurrency=1)
     assert report.n == 1 and report.judge_model == FAST
     assert set(report.judges) == {"DPV", "WRCO", "CM", "IFU"}
+
+
+@pytest.mark.parametrize("domain, split, solo", [("airline", "train", False), ("retail", "train", False),
+                                                 ("mock", None, True), ("telecom", "train", True)])
+def test_constrained_decision_for_each_tau2_tool_set_is_schema_valid(lm, domain, split, solo):
+    import jsonschema
+
+    from fama_dspy.agent import ToolUseAgent
+    from fama_dspy.decoding import action_schema
+    from fama_dspy.harness.decisions import iter_decision_points
+    from fama_dspy.validation import validate_action
+
+    point = iter_decision_points(domain, split, num_tasks=2, solo=solo)[1]
+    with dspy.context(lm=lm):
+        pred = ToolUseAgent(decoding="constrained")(state=point.state)
+    assert (pred.parse_failures, pred.truncations, pred.fallback) == (0, 0, False), pred.raw
+    sent = lm.history[-1]["kwargs"]["response_format"]
+    assert sent["type"] == "json_schema"
+    action = pred.action
+    if action.kind == "tool_call":
+        assert validate_action(action, point.state.tools, solo=solo) is None
+        answer = {"tool_name": action.tool_name, "arguments": action.arguments}
+    else:
+        assert action.message.strip() and not solo
+        answer = {"message": action.message}
+    if not solo:
+        answer["kind"] = action.kind
+    jsonschema.validate(answer, action_schema(point.state))

@@ -19,7 +19,7 @@ def conversation(state):
 
 def test_last_k_user_turns_and_own_calls(state):
     with dspy.context(lm=None):  # No LM at all: memory must not need one.
-        pred = RequestMemory(k=1)(state=conversation(state))
+        pred = RequestMemory(k=1, max_ids=0)(state=conversation(state))
     lines = pred.section.splitlines()
     assert lines[0] == "## User requests so far (MEM)"
     assert lines[1] == "- Yes. Also change my address to 1 Main St."
@@ -32,7 +32,17 @@ def test_k_and_call_limit(state):
     full = conversation(state)
     assert len(RequestMemory(k=4)(state=full).user_turns) == 2
     assert RequestMemory(k=4, max_calls=1)(state=full).tool_calls == ["update_address"]
-    assert RequestMemory(k=0, max_calls=0)(state=full).section == ""
+    assert RequestMemory(k=0, max_calls=0, max_ids=0)(state=full).section == ""
+
+
+def test_ids_seen_so_far_with_kind_and_source(state):
+    pred = RequestMemory(k=1, max_calls=0, max_ids=3)(state=conversation(state))
+    lines = pred.section.splitlines()
+    assert "Ids seen so far (use only these; look up or ask for any other):" in lines
+    # The most recent three sightings: item ids from the order lookup (#W1 was seen before them).
+    assert lines[-3:] == ["- 57 (item_id, from get_order)", "- 58 (item_id, from get_order)",
+                          "- 59 (item_id, from get_order)"]
+    assert pred.ids_seen == 3
 
 
 def test_calls_without_results_are_marked(fresh_state):
