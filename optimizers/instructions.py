@@ -55,10 +55,13 @@ class InstructionTuning:
     val_score: float | None = None
     stopped_by_budget: bool = False
     details: dict[str, Any] = field(default_factory=dict)
+    #: Predictors whose few-shot demos the optimizer set (the ``demos`` optimizer changes no instruction).
+    changed_demos: list[str] = field(default_factory=list)
 
     @property
     def changed(self) -> list[str]:
-        return [n for n, text in self.instructions_after.items() if self.instructions_before.get(n) != text]
+        changed = [n for n, text in self.instructions_after.items() if self.instructions_before.get(n) != text]
+        return changed + [n for n in self.changed_demos if n not in changed]
 
     def record(self) -> dict[str, Any]:
         """JSON record for ``program_info["tuning"]``."""

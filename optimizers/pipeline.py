@@ -97,6 +97,8 @@ def compile_program(
     held_out_fraction: float = 0.3,
     val_fraction: float = 0.3,
     with_demos: bool = False,
+    num_demos: int = 3,
+    demo_sets: int = 6,
     gepa_log_dir: Path | str | None = None,
     solo_domain: str | None = None,
     solo_split: str | None = None,
@@ -144,11 +146,15 @@ def compile_program(
     name = name or f"{domain}-{optimizer}-{'-'.join(agent.active_specialists) or agent.base}"
     path = Path(out) if out is not None else default_program_path(name)
     with dspy.context(lm=lm):
-        tuning = tune_instructions(
-            agent, trainset, valset or None, optimizer=optimizer, max_lm_calls=max_lm_calls, task_lm=lm,
-            reflection_lm=reflection_lm, with_demos=with_demos, num_threads=num_threads, seed=seed,
-            log_dir=str(gepa_log_dir) if gepa_log_dir is not None else None, progress=progress, console=console,
-        )
+        if optimizer == "demos":
+            tuning = _tune_demos(agent, trainset, valset, num_demos=num_demos, demo_sets=demo_sets, seed=seed,
+                                 num_threads=num_threads, console=console if progress else None)
+        else:
+            tuning = tune_instructions(
+                agent, trainset, valset or None, optimizer=optimizer, max_lm_calls=max_lm_calls, task_lm=lm,
+                reflection_lm=reflection_lm, with_demos=with_demos, num_threads=num_threads, seed=seed,
+                log_dir=str(gepa_log_dir) if gepa_log_dir is not None else None, progress=progress, console=console,
+            )
         score_episodes = None
         if solo_domain is not None:
             score_episodes = solo_episode_scorer(
@@ -175,6 +181,25 @@ def compile_program(
     if progress:
         console.print(f"Saved {kept} program to {saved}")
     return CompileResult(saved, kept, tuning, report)
+
+
+def _tune_demos(agent, trainset, valset, *, num_demos, demo_sets, seed, num_threads, console) -> InstructionTuning:
+    """The ``demos`` optimizer (``optimizers.demos``) in the record shape the other optimizers use."""
+    from fama_dspy.optimizers.demos import select_demos
+    from fama_dspy.optimizers.program import instructions
+    from fama_dspy.optimizers.usage import measure_lm_usage
+
+    before = instructions(agent)
+    with measure_lm_usage() as usage:
+        selection = select_demos(agent, trainset, valset, k=num_demos, n_sets=demo_sets, seed=seed,
+                                 num_threads=num_threads, progress=console.print if console else None)
+    best = max((c["val_exact"] for c in selection.scores), default=None)
+    names = [n for n, p in selection.program.named_predictors() if p.demos]
+    return InstructionTuning(
+        program=selection.program, optimizer="demos", budget={"candidate_sets": demo_sets, "k": num_demos},
+        usage=usage.as_dict(), instructions_before=before, instructions_after=instructions(selection.program),
+        val_score=best, details=selection.record(), changed_demos=names,
+    )
 
 
 def _lm_name(lm: dspy.LM) -> str:

@@ -29,7 +29,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     add_task_args(parser, default_domain="airline")
     add_agent_args(parser)
     group = parser.add_argument_group("compile")
-    group.add_argument("--optimizer", default="gepa", choices=["gepa", "mipro"])
+    group.add_argument("--optimizer", default="gepa", choices=["demos", "gepa", "mipro"],
+                       help="demos: k labeled demos from gold train decisions, chosen by validation score; "
+                            "gepa / mipro: instruction search (a stronger --reflection-model helps)")
+    group.add_argument("--num-demos", type=int, default=3, help="demos: demonstrations per predictor")
+    group.add_argument("--demo-sets", type=int, default=6, help="demos: candidate sets scored on validation")
     group.add_argument("--budget", type=int, default=300, help="LM calls the optimizer may spend (task + reflection)")
     group.add_argument("--reflection-model", default=None, help="GEPA reflection / MIPROv2 proposal model (default: --model)")
     group.add_argument("--with-demos", action="store_true", help="MIPROv2: also select few-shot demos")
@@ -66,6 +70,7 @@ def run(args: argparse.Namespace) -> int:
         choice.factory(), domain=args.domain, lm=lm, split=args.split, allow_test_split=args.allow_test_split,
         optimizer=args.optimizer, max_lm_calls=args.budget, reflection_lm=reflection_lm, model_spec=args.model,
         profile=args.profile, task_ids=task_ids_arg(args), num_tasks=args.num_tasks, with_demos=args.with_demos,
+        num_demos=args.num_demos, demo_sets=args.demo_sets,
         solo_domain=args.solo_domain, solo_num_tasks=args.solo_num_tasks, solo_max_steps=args.solo_max_steps,
         num_threads=args.threads, out=args.out,
         name=args.name or f"{choice.name.replace('[', '_').replace(']', '').replace(':', '_').replace('+', '-')}"

@@ -1,0 +1,74 @@
+"""Pool decision-level bench runs (e.g. one per domain) and print one table per configuration.
+
+    python scripts/decision_table.py runs/m11-airline runs/m11-retail --base "react@json/ids-free"
+
+Per configuration, over the points every listed configuration answered (so rows compare the same
+points): tool-name and exact accuracy, the paired 95 % bootstrap interval of the exact and name
+differences against ``--base`` (resampled by point), messages where the gold is a call, parse
+failures, truncations, calls with unseen ids, generated tokens and seconds per decision, and the
+exact accuracy on the derivable / non-derivable subsets.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from fama_dspy.harness.decisions import load_decision_results
+from fama_dspy.report.stats import paired_bootstrap
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("runs", nargs="+", type=Path)
+    parser.add_argument("--base", required=True, help="configuration the differences are taken against")
+    parser.add_argument("--configs", default=None, help="comma-separated subset, in this order")
+    args = parser.parse_args()
+
+    records = [r for run in args.runs for r in load_decision_results(run)]
+    by_config: dict[str, dict[str, dict]] = {}
+    for r in records:
+        by_config.setdefault(r["config"], {})[f"{r['point_id']}#{r.get('trial') or 0}"] = r
+    names = args.configs.split(",") if args.configs else sorted(by_config)
+    missing = [n for n in [args.base, *names] if n not in by_config]
+    if missing:
+        raise SystemExit(f"no records for {', '.join(missing)}; have {', '.join(sorted(by_config))}")
+    common = set.intersection(*(set(by_config[n]) for n in {args.base, *names}))
+    units = sorted(common)
+    base = by_config[args.base]
+
+    table = Table(title=f"{len(units)} decision points answered by every configuration; Δ vs {args.base}")
+    for column in ("config", "name", "exact", "Δ exact [95% CI]", "Δ name [95% CI]", "exact der./non-der.",
+                   "msg for call", "parse fail", "cut", "unseen-id calls", "gen tok/dec", "s/dec"):
+        table.add_column(column, justify="left" if column == "config" else "right")
+    for name in names:
+        rs = [by_config[name][u] for u in units]
+        n = len(rs)
+        exact = [float(bool(r["exact_ok"])) for r in rs]
+        nm = [float(bool(r["name_ok"])) for r in rs]
+        d_exact = paired_bootstrap(exact, [float(bool(base[u]["exact_ok"])) for u in units])
+        d_name = paired_bootstrap(nm, [float(bool(base[u]["name_ok"])) for u in units])
+        der = [r for r in rs if r.get("derivable")]
+        non = [r for r in rs if not r.get("derivable")]
+        served = [r for r in rs if not r.get("cache_hits")]
+        gen = sum((r.get("usage") or {}).get("completion_tokens", 0) for r in served) / max(1, len(served))
+        secs = sum(float(r.get("latency_s") or 0) for r in served) / max(1, len(served))
+        table.add_row(
+            name, f"{sum(nm):.0f}/{n}", f"{sum(exact):.0f}/{n}",
+            f"{100 * d_exact.estimate:+.1f} [{100 * d_exact.low:+.1f}, {100 * d_exact.high:+.1f}]",
+            f"{100 * d_name.estimate:+.1f} [{100 * d_name.low:+.1f}, {100 * d_name.high:+.1f}]",
+            f"{sum(r['exact_ok'] for r in der)}/{len(der)} · {sum(r['exact_ok'] for r in non)}/{len(non)}",
+            str(sum(1 for r in rs if r.get("message_for_call"))),
+            str(sum(int(r.get("parse_failures") or 0) for r in rs)),
+            str(sum(int(r.get("truncations") or 0) for r in rs)),
+            str(sum(int(r.get("unseen_id_calls") or 0) for r in rs)),
+            f"{gen:.0f}", f"{secs:.1f}",
+        )
+    Console(width=200).print(table)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,94 @@
+"""The ``demos`` optimizer: compact labeled demos from gold decisions, chosen by validation score."""
+
+import json
+
+import dspy
+import pytest
+from fama_dspy.optimizers import load_program
+from fama_dspy.optimizers.demos import DEMO_TAIL_MESSAGES, candidate_sets, compact_demo, select_demos, set_demos
+from fama_dspy.optimizers.pipeline import compile_program
+from opt_helpers import after_lookup, cancel_request, order_ids, rule_lm
+from scripted_lm import action_reply
+
+from fama_dspy.errors import ConfigError
+from fama_dspy.fama_agent import FamaAgent
+
+DEMO_PREFIX = "This is an example of the task"
+
+
+def imitator(role, system, text):
+    """Looks the order up only after seeing a demo that looks one up; otherwise it refuses."""
+    if DEMO_PREFIX in text and '"tool_name": "get_order"' in text:
+        return action_reply(kind="tool_call", tool_name="get_order", arguments={"order_id": order_ids(text)[-1]})
+    return action_reply(kind="message", message="I'm sorry, but I can't assist with that.")
+
+
+POOL = [cancel_request(i) for i in range(1, 5)] + [after_lookup(i) for i in range(5, 9)]
+VAL = [cancel_request(i) for i in range(20, 23)]
+
+
+def test_a_demo_is_compact_the_policy_and_tools_stay_out():
+    demo = compact_demo(after_lookup(5))
+    assert set(demo) == {"conversation", "reasoning", "action"}
+    assert demo["action"].tool_name == "cancel_order" and "request needs cancel_order" in demo["reasoning"]
+    assert demo["conversation"].count("\n") < DEMO_TAIL_MESSAGES
+
+
+def test_candidate_sets_are_deterministic_for_a_seed_and_take_one_point_per_task():
+    a = [[e.point_id for e in s] for s in candidate_sets(POOL, 2, 5, seed=7)]
+    b = [[e.point_id for e in s] for s in candidate_sets(POOL, 2, 5, seed=7)]
+    assert a == b and len(a) == 5 and len({tuple(sorted(s)) for s in a}) == 5
+    assert all(len({p.split("/")[1] for p in s}) == 2 for s in a)
+    with pytest.raises(ConfigError):
+        candidate_sets(POOL[:1], 2, 1, seed=0)
+
+
+def test_selection_keeps_the_set_that_scores_best_on_validation():
+    lm, engine = rule_lm(imitator)
+    agent = FamaAgent(decoding="json", id_policy="free")
+    with dspy.context(lm=lm):
+        assert sum(1 for e in VAL if agent(state=e.state).action.kind == "message") == len(VAL)
+        selection = select_demos(agent, POOL, VAL, k=1, n_sets=6, seed=3)
+    scores = [c["val_exact"] for c in selection.scores]
+    assert max(scores) == 1.0 and min(scores) == 0.0  # sets differ, and the search saw it
+    assert selection.chosen[0].endswith("/0")  # a look-up demo won
+    assert agent.agent.decide.demos == []  # the input agent is unchanged
+    assert len(selection.program.agent.decide.demos) == 1 and selection.demo_tokens > 0
+    with dspy.context(lm=lm):
+        again = select_demos(FamaAgent(decoding="json", id_policy="free"), POOL, VAL, k=1, n_sets=6, seed=3)
+    assert again.chosen == selection.chosen
+
+
+def test_demos_round_trip_through_a_saved_program(tmp_path):
+    agent = FamaAgent(specialists=["mem"])
+    set_demos(agent, [cancel_request(1), after_lookup(5)])
+    path = tmp_path / "p.json"
+    agent.save(path)
+    state = json.loads(path.read_text())
+    assert len(state["agent.decide"]["demos"]) == 2
+    loaded = FamaAgent(specialists=["mem"])
+    loaded.load(path)
+    assert [d["action"]["tool_name"] for d in loaded.agent.decide.demos] == ["get_order", "cancel_order"]
+
+
+def test_fc_has_no_slot_for_demos():
+    with pytest.raises(ConfigError, match="ReAct"):
+        select_demos(FamaAgent(base="fc"), POOL, VAL)
+
+
+def test_compile_with_demos_saves_a_tuned_program(tmp_path):
+    lm, _ = rule_lm(imitator)
+    agent = FamaAgent(decoding="json", id_policy="free")
+    from fama_dspy.optimizers.pipeline import _tune_demos
+
+    with dspy.context(lm=lm):
+        tuning = _tune_demos(agent, POOL, VAL, num_demos=1, demo_sets=4, seed=3, num_threads=1, console=None)
+    assert tuning.changed == ["agent.decide"] and tuning.val_score == 1.0
+    assert tuning.record()["demo_tokens_per_decision"] > 0
+    assert compile_program  # the CLI path: `fama compile --optimizer demos` (see the README example)
+    from fama_dspy.optimizers.program import save_program
+
+    path = save_program(tuning.program, tmp_path / "demos.json", {"kept": "tuned", "tuning": tuning.record()},
+                        model="rule/test")
+    program = load_program(path)
+    assert len(program.agent.decide.demos) == 1 and program.program_info["tuning"]["optimizer"] == "demos"
