@@ -31,7 +31,10 @@ _EXPORTS = {
     "load_program": "fama_dspy.optimizers.program",
 }
 
-__all__ = [*_EXPORTS, "__version__"]
+__all__ = [
+    "SPECIALISTS", "AgentAction", "DecisionState", "FailureProfile", "FamaAgent", "Message", "ToolCall", "ToolSpec",
+    "ToolUseAgent", "__version__", "build_agent", "load_program", "make_lm",
+]
 
 
 def __getattr__(name: str):

@@ -1,6 +1,6 @@
 """Judge and recover the raw actions a small model produces.
 
-DESIGN §8: a parsed action is not a good action. Small models return empty tool names and echo the
+docs/design.md §8: a parsed action is not a good action. Small models return empty tool names and echo the
 tool schema as arguments without any parse error, and coder models answer a native ``tools``
 request with a JSON block in the text (§7). These helpers turn such outputs into either a clear
 problem or the action the model meant.

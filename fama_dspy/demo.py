@@ -141,7 +141,7 @@ def run_demo(plan: DemoPlan, lm, out: Path, model: str, console: Console | None 
         print_report(solo.report, console)
     console.print(
         "[bold]What this shows:[/bold] decision-level accuracy and solo episodes are where a small CPU "
-        "model gives a signal (its simulated users drift out of role, DESIGN §8). With a few points the "
+        "model gives a signal (its simulated users drift out of role, docs/design.md §8). With a few points the "
         "intervals are wide: read the Δ with its CI, and scale up with --full or fama bench."
     )
     for kind, path in result.reports.items():

@@ -52,7 +52,7 @@ def run_doctor(console: Console, model_spec: str | None = "local", check_hashes:
         from tau2.registry import registry
 
         versions.add_row("τ²-bench import", f"ok (domains: {', '.join(registry.get_domains())})")
-    except Exception as exc:  # any import failure is the thing to report here
+    except Exception as exc:  # noqa: BLE001 - any import failure is the thing to report here
         versions.add_row("τ²-bench import", f"[red]failed: {exc}[/red]")
         ok = False
     console.print(versions)

@@ -205,7 +205,7 @@ class FamaAgent(dspy.Module):
             results["mem"] = self.mem(state=state)
         return {c: results[c] for c in codes}
 
-    # Numeric settings are not predictor state: save them with it (DESIGN §6) so a tuned agent reloads whole.
+    # Numeric settings are not predictor state: save them with it (docs/design.md §6) so a tuned agent reloads whole.
     def dump_state(self, json_mode=True):
         program = {"schema_version": PROGRAM_SCHEMA_VERSION, **self.program_info}
         return {**super().dump_state(json_mode=json_mode), "fama": self.settings(), "fama_program": program}

@@ -23,11 +23,11 @@ from dataclasses import dataclass, field
 # Before LiteLLM is imported anywhere: never fetch the model cost map from the network.
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
-import dspy  # noqa: E402
-import httpx  # noqa: E402
+import dspy
+import httpx
 
-from fama_dspy.errors import ConfigError, EndpointUnreachableError  # noqa: E402
-from fama_dspy.paths import lm_cache_dir  # noqa: E402
+from fama_dspy.errors import ConfigError, EndpointUnreachableError
+from fama_dspy.paths import lm_cache_dir
 
 LOCAL_PREFIX = "local"
 DEFAULT_MAX_TOKENS = 768

@@ -18,7 +18,6 @@ from typing import Any
 import dspy
 from dspy.utils.callback import BaseCallback
 
-
 #: The recorders of the block the current code runs in (a context variable: threads that copy the
 #: caller's context see them, concurrent decisions do not share them).
 _ACTIVE: contextvars.ContextVar[tuple[LMCallRecorder, ...]] = contextvars.ContextVar("fama_lm_recorders", default=())

@@ -5,7 +5,7 @@ Instruction tuning optimises on some train decision points; the check scores bot
 other train tasks' points (``split_by_task`` keeps tasks apart) and on whole solo episodes, where
 one better decision can still lose the task. Scores are compared as means with a ``tolerance``
 (0 by default: any drop rejects), and per item (fixed / broken counts), because on small sets
-a few flipped points carry the difference (DESIGN §8).
+a few flipped points carry the difference (docs/design.md §8).
 
 The scorers are callables ``agent -> list of per-item scores`` (see ``evaluation.py``), so this
 module needs neither the harness nor an LM of its own.

@@ -2,7 +2,7 @@
 
 A decision point (``fama_dspy.harness.decisions``) is the state before a gold action and that
 action; it needs no user simulator and is scored exactly, so it is the cheap, deterministic unit
-that instruction and activation tuning optimise on (DESIGN §8).
+that instruction and activation tuning optimise on (docs/design.md §8).
 
 Points are stored as a ``datasets.Dataset`` saved to disk and reused (``load_or_build``): one row per
 point, the ``DecisionState`` and the gold ``AgentAction`` as JSON strings (their nested tool schemas

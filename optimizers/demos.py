@@ -24,11 +24,11 @@ from typing import Any
 import dspy
 from fama_dspy.optimizers.evaluation import decision_scores
 from fama_dspy.optimizers.metric import exact_metric
+from fama_dspy.signatures.action import AgentAction, SoloToolCall
 
 from fama_dspy.conversation import DecisionState, render_messages
 from fama_dspy.errors import ConfigError
 from fama_dspy.fama_agent import FamaAgent
-from fama_dspy.signatures.action import AgentAction, SoloToolCall
 
 #: How much of a demo's conversation is kept: the last messages, long tool outputs cut short.
 DEMO_TAIL_MESSAGES = 4

@@ -3,7 +3,7 @@
 The score is the harness's ``exact_ok`` (same tool, arguments equal after schema-typed
 normalisation on τ²'s compared keys): 1 or 0, optionally with partial credit for the right tool.
 
-The feedback names the failure in the FAMA vocabulary (DESIGN §2) so a reflection model can turn
+The feedback names the failure in the FAMA vocabulary (docs/design.md §2) so a reflection model can turn
 it into an instruction:
 - DPV (policy): a state-changing call where a lookup was due, i.e. acting before the policy's
   required check or confirmation;

@@ -1,6 +1,6 @@
 """FAMA Stage 1 judges: one per agent-side error category, a non-agent failure detector, a primary-error pick.
 
-The category definitions follow DESIGN §2. Each judge sees the same inputs (a policy excerpt, the
+The category definitions follow docs/design.md §2. Each judge sees the same inputs (a policy excerpt, the
 turn-indexed transcript and what the benchmark already knows), so one failed episode costs four
 short calls that can run in parallel. Outputs put the rationale first: small models decide better
 after writing their reason.

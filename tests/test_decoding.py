@@ -5,6 +5,7 @@ import logging
 
 import jsonschema
 import pytest
+from fama_dspy.signatures.action import AgentAction
 from scripted_lm import action_reply, truncated
 
 from fama_dspy.agent import ToolUseAgent
@@ -12,7 +13,6 @@ from fama_dspy.conversation import DecisionState, Message, ToolSpec
 from fama_dspy.decoding import FALLBACKS, MAX_MESSAGE_CHARS, action_schema, check_decoding, decision_schema
 from fama_dspy.errors import ConfigError
 from fama_dspy.fama_agent import FamaAgent
-from fama_dspy.signatures.action import AgentAction
 
 CANCEL_REPLY = action_reply(kind="tool_call", tool_name="cancel_order", arguments={"order_id": "#W1"})
 

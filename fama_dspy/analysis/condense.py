@@ -1,6 +1,6 @@
 """A failed conversation as a compact, turn-indexed transcript that fits a small judge model's context.
 
-Judges run on the same small models as the agent (8k context per slot, DESIGN §7), and a few
+Judges run on the same small models as the agent (8k context per slot, docs/design.md §7), and a few
 retail tool outputs alone can exceed that. Long tool outputs keep their head plus the keys and the
 ids they contain (what a judge needs to check a WRCO claim); if the whole transcript is still too
 long, middle turns are dropped. Turn numbers are message indices, as in

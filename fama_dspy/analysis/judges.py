@@ -1,7 +1,7 @@
 """Stage 1 judges as DSPy modules, and the analyzer that turns one failed episode into a diagnosis.
 
 Every LM output is fail-soft: an unparseable answer becomes an *unknown* verdict and is counted
-(small models fail silently otherwise, DESIGN §8); connection errors still propagate, since they
+(small models fail silently otherwise, docs/design.md §8); connection errors still propagate, since they
 mean the server is down, not that the judge disagreed. Rule shortcuts (``rules.py``) replace LM
 calls where the benchmark's evidence is decisive.
 """
@@ -138,7 +138,7 @@ class PrimaryErrorSelector(dspy.Module):
 
     No candidate → none; one candidate → it (no LM call). Several → the LM picks among them; its
     answer is restricted to the candidates. If that answer is unusable (or ``use_lm`` is False), the
-    earliest candidate wins: one wrong decision cascades (DESIGN §1), so the first unrecovered error
+    earliest candidate wins: one wrong decision cascades (docs/design.md §1), so the first unrecovered error
     is the likeliest root; candidates without turns come after, and if no candidate has turns all
     are primary.
     """

@@ -1,6 +1,6 @@
 """The part of a domain policy that bears on one failed episode, within a character budget.
 
-Whole policies are 1.6k–5k tokens (DESIGN §7–§8); four judges per episode on a small model cannot
+Whole policies are 1.6k–5k tokens (docs/design.md §7–§8); four judges per episode on a small model cannot
 each read all of it. Paragraphs are ranked by how many words of the tools the episode used (and
 the gold actions it missed) they mention, and kept in their original order.
 """

@@ -1,7 +1,7 @@
 """Mitigation: the smallest specialist subset that covers the failure mass of a profile.
 
 The relation ``r[c][s]`` ∈ [0, 1] says how well specialist ``s`` addresses errors of category ``c``.
-It starts as the prior of DESIGN §3 (1 where linked, 0 elsewhere) and is learned from re-runs of
+It starts as the prior of docs/design.md §3 (1 where linked, 0 elsewhere) and is learned from re-runs of
 failed tasks (``learn_scores``).
 
 Coverage (the definition every number in a profile uses):
@@ -20,7 +20,7 @@ from typing import NamedTuple
 from fama_dspy.analysis.taxonomy import CATEGORIES, LLM_FREE_SPECIALISTS, SPECIALIST_CODES
 from fama_dspy.errors import ConfigError
 
-#: DESIGN §3: the natural error→specialist links, a prior to be learned from data.
+#: docs/design.md §3: the natural error→specialist links, a prior to be learned from data.
 ERROR_TO_SPECIALISTS: dict[str, list[str]] = {
     "DPV": ["dce", "ver"],
     "WRCO": ["tor"],

@@ -1,4 +1,4 @@
-"""The FAMA vocabulary shared by the analysis modules: error categories and specialist codes (DESIGN §2–§3)."""
+"""The FAMA vocabulary shared by the analysis modules: error categories and specialist codes (docs/design.md §2–§3)."""
 
 from __future__ import annotations
 

@@ -9,7 +9,13 @@ from pathlib import Path
 
 from rich.console import Console
 
-from fama_dspy.commands.options import add_decoding_args, add_model_args, add_task_args, make_lm_from_args, task_ids_arg
+from fama_dspy.commands.options import (
+    add_decoding_args,
+    add_model_args,
+    add_task_args,
+    make_lm_from_args,
+    task_ids_arg,
+)
 
 console = Console()
 

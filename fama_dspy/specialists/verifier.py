@@ -28,7 +28,7 @@ def changes_state(state: DecisionState, action: AgentAction) -> bool:
 def repeats_last_call(state: DecisionState, action: AgentAction) -> bool:
     """The exact call the agent made last, with no user turn since: its result is already known.
 
-    DESIGN §8: repeating the previous call is the dominant failure of the small model, and plain
+    docs/design.md §8: repeating the previous call is the dominant failure of the small model, and plain
     instructions did not stop it, so this check is deterministic.
     """
     if action.kind != "tool_call":

@@ -169,7 +169,7 @@ def test_sampled_decision_trials_use_one_rollout_id_per_trial_seed(tmp_path, mon
         return original(self, lm, seed)
 
     monkeypatch.setattr(bench.TrialRollouts, "lm_for", spy)
-    lm, engine = scripted_lm(SCRIPT)
+    lm, _engine = scripted_lm(SCRIPT)
     plan = BenchPlan(domain="mock", configs=parse_configs("react,irma"), modes=("decisions",),
                      task_ids=["create_task_1"], trials=2, seed=40)
     result = run_bench(plan, tmp_path / "b", lm.copy(temperature=0.7), progress=False)

@@ -10,7 +10,7 @@ from fama_dspy.harness.records import EPISODES_FILE, load_episodes, read_jsonl
 from fama_dspy.harness.runner import default_seeds, run_episodes
 from harness.harness_helpers import ScriptedAgent, call, say
 
-# Gold replay must score 1.0 through the runner (DESIGN §5). Mock's
+# Gold replay must score 1.0 through the runner (docs/design.md §5). Mock's
 # `update_task_with_history_and_env_assertions` has an env assertion but no gold action, and
 # `update_task_with_initialization_data` needs a message, impossible solo: neither is sampled.
 GOLD_SAMPLES = [

@@ -5,7 +5,13 @@ import json
 import dspy
 import pytest
 from fama_dspy.optimizers import load_program
-from fama_dspy.optimizers.demos import DEMO_TAIL_MESSAGES, candidate_sets, compact_demo, select_demos, set_demos
+from fama_dspy.optimizers.demos import (
+    DEMO_TAIL_MESSAGES,
+    candidate_sets,
+    compact_demo,
+    select_demos,
+    set_demos,
+)
 from fama_dspy.optimizers.pipeline import compile_program
 from opt_helpers import after_lookup, cancel_request, order_ids, rule_lm
 from scripted_lm import action_reply
@@ -44,7 +50,7 @@ def test_candidate_sets_are_deterministic_for_a_seed_and_take_one_point_per_task
 
 
 def test_selection_keeps_the_set_that_scores_best_on_validation():
-    lm, engine = rule_lm(imitator)
+    lm, _engine = rule_lm(imitator)
     agent = FamaAgent(decoding="json", id_policy="free")
     with dspy.context(lm=lm):
         assert sum(1 for e in VAL if agent(state=e.state).action.kind == "message") == len(VAL)
