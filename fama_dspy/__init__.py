@@ -32,8 +32,19 @@ _EXPORTS = {
 }
 
 __all__ = [
-    "SPECIALISTS", "AgentAction", "DecisionState", "FailureProfile", "FamaAgent", "Message", "ToolCall", "ToolSpec",
-    "ToolUseAgent", "__version__", "build_agent", "load_program", "make_lm",
+    "SPECIALISTS",
+    "AgentAction",
+    "DecisionState",
+    "FailureProfile",
+    "FamaAgent",
+    "Message",
+    "ToolCall",
+    "ToolSpec",
+    "ToolUseAgent",
+    "__version__",
+    "build_agent",
+    "load_program",
+    "make_lm",
 ]
 
 

@@ -21,7 +21,15 @@ FALLBACK_MESSAGE = "Sorry, could you please repeat or clarify your request?"
 
 _SCHEMA_TYPES = {"string", "integer", "number", "boolean", "array", "object", "null"}
 _SCHEMA_KEYS = {
-    "type", "description", "properties", "required", "items", "enum", "title", "default", "format",
+    "type",
+    "description",
+    "properties",
+    "required",
+    "items",
+    "enum",
+    "title",
+    "default",
+    "format",
     "additionalProperties",
 }
 # A fenced block (```json ... ``` or ``` ... ```) or Qwen's <tool_call> tag when the server left it in the text.
@@ -38,7 +46,8 @@ def echoes_schema(arguments: dict[str, Any]) -> bool:
     if isinstance(arguments.get("properties"), dict) or arguments.get("type") == "object":
         return True
     return all(
-        isinstance(v, dict) and v.get("type") in _SCHEMA_TYPES and set(v) <= _SCHEMA_KEYS for v in arguments.values()
+        isinstance(v, dict) and v.get("type") in _SCHEMA_TYPES and set(v) <= _SCHEMA_KEYS
+        for v in arguments.values()
     )
 
 

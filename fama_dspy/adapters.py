@@ -67,7 +67,11 @@ class JSONModeAdapter(JSONAdapter):
         try:
             return super().__call__(lm, dict(lm_kwargs), signature, demos, inputs)
         except Exception as exc:
-            if self.decoding != "constrained" or FALLBACKS.rejected(endpoint_id(lm)) or not is_schema_rejection(exc):
+            if (
+                self.decoding != "constrained"
+                or FALLBACKS.rejected(endpoint_id(lm))
+                or not is_schema_rejection(exc)
+            ):
                 raise
             FALLBACKS.record(endpoint_id(lm), exc)
             return super().__call__(lm, dict(lm_kwargs), signature, demos, inputs)

@@ -129,19 +129,32 @@ class ToolUseAgent(dspy.Module):
                     problem = "it was cut off at the length limit; answer briefly"
             if problem is None:
                 return dspy.Prediction(
-                    action=action, parse_failures=parse_failures, raw=raw, reasoning=reasoning,
-                    fc_text_tool_calls=int(from_text), fallback=False, truncations=truncations,
+                    action=action,
+                    parse_failures=parse_failures,
+                    raw=raw,
+                    reasoning=reasoning,
+                    fc_text_tool_calls=int(from_text),
+                    fallback=False,
+                    truncations=truncations,
                     unseen_id_rejections=unseen_rejections,
                 )
             if problem.startswith(_UNSEEN_PREFIX):
                 unseen_rejections += 1
             parse_failures += 1
         return dspy.Prediction(
-            action=fallback_action(state), parse_failures=parse_failures, raw=raw, reasoning=reasoning,
-            fc_text_tool_calls=0, fallback=True, truncations=truncations, unseen_id_rejections=unseen_rejections,
+            action=fallback_action(state),
+            parse_failures=parse_failures,
+            raw=raw,
+            reasoning=reasoning,
+            fc_text_tool_calls=0,
+            fallback=True,
+            truncations=truncations,
+            unseen_id_rejections=unseen_rejections,
         )
 
-    def _check(self, state: DecisionState, action: AgentAction, from_text: bool) -> tuple[AgentAction, str | None]:
+    def _check(
+        self, state: DecisionState, action: AgentAction, from_text: bool
+    ) -> tuple[AgentAction, str | None]:
         """The usable form of a parsed action, or what makes it unusable here: junk text where a
         message should be, an invalid call read from text, an unseen id."""
         if action.kind == "message":
@@ -153,7 +166,9 @@ class ToolUseAgent(dspy.Module):
             if invalid:
                 return action, f"the tool call in your text is not valid: {invalid}"
         if self.id_policy == "seen":
-            unseen = unseen_identifiers(state.tool(action.tool_name), action.arguments, seen_identifiers(state))
+            unseen = unseen_identifiers(
+                state.tool(action.tool_name), action.arguments, seen_identifiers(state)
+            )
             if unseen:
                 return action, _UNSEEN_PREFIX + unseen_id_error(action.tool_name, unseen)
         return action, None
@@ -168,8 +183,13 @@ class ToolUseAgent(dspy.Module):
         """One LM call: (action, reasoning, whether the tool call was read from text)."""
         optional = {"context": context, "feedback": feedback}
         if self.mode == "react":
-            inputs = {"policy": state.policy, "tools": render_tools(state.tools), "ticket": state.ticket,
-                      "conversation": render_messages(state.messages), **optional}
+            inputs = {
+                "policy": state.policy,
+                "tools": render_tools(state.tools),
+                "ticket": state.ticket,
+                "conversation": render_messages(state.messages),
+                **optional,
+            }
             predictor = self.decide_solo if state.solo else self.decide
             config = self._config(state, "call" if state.solo else "action")
             with dspy.context(adapter=self.adapter):
@@ -188,8 +208,12 @@ class ToolUseAgent(dspy.Module):
         if self.decoding != "free":
             for tool in tools:
                 tool["function"]["parameters"] = engine_schema(tool["function"]["parameters"], bound=False)
-        inputs = {"policy": state.policy, **{k: v for k, v in optional.items() if v}, "tools": tools,
-                  "dialogue": to_openai_messages(state.messages, state.ticket) or _EMPTY_DIALOGUE}
+        inputs = {
+            "policy": state.policy,
+            **{k: v for k, v in optional.items() if v},
+            "tools": tools,
+            "dialogue": to_openai_messages(state.messages, state.ticket) or _EMPTY_DIALOGUE,
+        }
         config: dict = {"max_tokens": self.max_tokens}
         if state.solo:
             config["tool_choice"] = "required"  # no user is present: the only action is a call
@@ -198,7 +222,11 @@ class ToolUseAgent(dspy.Module):
         if pred.tool_calls and pred.tool_calls.tool_calls:
             # One action per decision: further parallel calls are dropped, the model can make them next turn.
             call = pred.tool_calls.tool_calls[0]
-            return AgentAction(kind="tool_call", tool_name=call.name or "", arguments=call.args or {}), "", False
+            return (
+                AgentAction(kind="tool_call", tool_name=call.name or "", arguments=call.args or {}),
+                "",
+                False,
+            )
         text = pred.message or ""
         parsed = tool_call_from_text(clean_text(text), {t.name for t in state.tools})
         if parsed is not None:

@@ -18,7 +18,9 @@ err_console = Console(stderr=True)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="fama", description="FAMA agents for small open LLMs, as DSPy programs.")
+    parser = argparse.ArgumentParser(
+        prog="fama", description="FAMA agents for small open LLMs, as DSPy programs."
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     for name in COMMAND_MODULES:
         importlib.import_module(f"fama_dspy.commands.{name}").add_parser(sub)

@@ -30,15 +30,21 @@ def build_agent(name: str, base: str | None = None, specialists=None, **kw) -> F
         if base not in (None, key):
             raise ConfigError(f"Configuration {key!r} fixes base={key!r}; got base={base!r}.")
         if specialists:
-            raise ConfigError(f"Configuration {key!r} has no specialists; use 'fama' to add {list(specialists)}.")
+            raise ConfigError(
+                f"Configuration {key!r} has no specialists; use 'fama' to add {list(specialists)}."
+            )
         return FamaAgent(base=key, specialists=(), **kw)
     if key == "irma":
         if specialists is not None and set(normalize_codes(specialists)) != set(IRMA_SPECIALISTS):
-            raise ConfigError(f"Configuration 'irma' always uses {', '.join(IRMA_SPECIALISTS)}; use 'fama' for others.")
+            raise ConfigError(
+                f"Configuration 'irma' always uses {', '.join(IRMA_SPECIALISTS)}; use 'fama' for others."
+            )
         kw.setdefault("follow_up_prompting", True)
         return FamaAgent(base=base or "react", specialists=IRMA_SPECIALISTS, **kw)
     if specialists is None:
-        raise ConfigError("Configuration 'fama' needs its specialist subset, e.g. specialists=['dce', 'mem'].")
+        raise ConfigError(
+            "Configuration 'fama' needs its specialist subset, e.g. specialists=['dce', 'mem']."
+        )
     codes = normalize_codes(specialists)
     if not codes:
         warnings.warn("FAMA with no specialists is the bare tool-use agent.", stacklevel=2)

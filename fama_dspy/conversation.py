@@ -96,7 +96,10 @@ class DecisionState(BaseModel):
             if m.role != "assistant":
                 continue
             if m.tool_calls:
-                out.extend(AgentAction(kind="tool_call", tool_name=c.name, arguments=c.arguments) for c in m.tool_calls)
+                out.extend(
+                    AgentAction(kind="tool_call", tool_name=c.name, arguments=c.arguments)
+                    for c in m.tool_calls
+                )
             elif m.content:
                 out.append(AgentAction(kind="message", message=m.content))
         return out
@@ -111,7 +114,9 @@ def render_messages(messages: list[Message], max_tool_chars: int = 1500) -> str:
     lines = []
     for i, m in enumerate(messages):
         if m.role == "assistant" and m.tool_calls:
-            calls = "; ".join(f"{c.name}({json.dumps(c.arguments, ensure_ascii=False)})" for c in m.tool_calls)
+            calls = "; ".join(
+                f"{c.name}({json.dumps(c.arguments, ensure_ascii=False)})" for c in m.tool_calls
+            )
             lines.append(f"[{i}] assistant called {calls}")
         elif m.role == "tool":
             text = m.content if len(m.content) <= max_tool_chars else m.content[:max_tool_chars] + " …(cut)"
@@ -147,7 +152,14 @@ def to_openai_messages(messages: list[Message], ticket: str | None = None) -> li
         elif m.role == "tool":
             call_id = pending.pop(0) if pending else f"call_{i}"
             # Some servers reject empty tool contents.
-            out.append({"role": "tool", "tool_call_id": call_id, "name": m.tool_name, "content": m.content or "(empty)"})
+            out.append(
+                {
+                    "role": "tool",
+                    "tool_call_id": call_id,
+                    "name": m.tool_name,
+                    "content": m.content or "(empty)",
+                }
+            )
         else:
             out.append({"role": m.role, "content": m.content})
     return out

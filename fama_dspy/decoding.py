@@ -90,7 +90,11 @@ def _restrict_ids(schema: dict[str, Any], seen: SeenIdentifiers, name: str = "")
         node["items"] = inner
     for key in ("anyOf", "oneOf"):
         if isinstance(node.get(key), list):
-            options = [o for o in (_restrict_ids(o, seen, name) if isinstance(o, dict) else o for o in node[key]) if o]
+            options = [
+                o
+                for o in (_restrict_ids(o, seen, name) if isinstance(o, dict) else o for o in node[key])
+                if o
+            ]
             if not options:
                 return None
             node[key] = options
@@ -108,7 +112,9 @@ def _enum_of(schema: dict[str, Any], values: list[str]) -> dict[str, Any] | None
     if "enum" in schema or "const" in schema:
         allowed = schema.get("enum", [schema.get("const")])
         kept = [v for v in allowed if str(v) in values]
-        return {k: v for k, v in schema.items() if k not in ("enum", "const")} | {"enum": kept} if kept else None
+        return (
+            {k: v for k, v in schema.items() if k not in ("enum", "const")} | {"enum": kept} if kept else None
+        )
     if schema.get("type") == "integer":
         typed: list[Any] = [int(v) for v in values if v.lstrip("-").isdigit()]
     else:
@@ -119,7 +125,9 @@ def _enum_of(schema: dict[str, Any], values: list[str]) -> dict[str, Any] | None
     return {**keep, "enum": typed}
 
 
-def tool_variant(tool: ToolSpec, seen: SeenIdentifiers | None = None, with_kind: bool = True) -> dict[str, Any] | None:
+def tool_variant(
+    tool: ToolSpec, seen: SeenIdentifiers | None = None, with_kind: bool = True
+) -> dict[str, Any] | None:
     """The schema of a call to ``tool`` (None when ``seen`` rules out a required identifier)."""
     arguments = engine_schema(tool.parameters)
     if seen is not None:
@@ -162,7 +170,9 @@ def action_schema(state: DecisionState, id_policy: str = DEFAULT_ID_POLICY) -> d
     return variants[0] if len(variants) == 1 else {"anyOf": variants}
 
 
-def decision_schema(state: DecisionState, output_field: str, reasoning: bool, id_policy: str = DEFAULT_ID_POLICY) -> dict[str, Any]:
+def decision_schema(
+    state: DecisionState, output_field: str, reasoning: bool, id_policy: str = DEFAULT_ID_POLICY
+) -> dict[str, Any]:
     """The whole JSON answer of a tool-use signature: an optional bounded ``reasoning``, then the action."""
     props: dict[str, Any] = {}
     if reasoning:
@@ -193,7 +203,8 @@ class SchemaFallbacks:
             self._endpoints.add(endpoint)
         logger.warning(
             "the endpoint %s rejected a constrained-decoding schema (%s); falling back to JSON mode for the rest of the run",
-            endpoint, str(error).splitlines()[0][:200] if str(error) else type(error).__name__,
+            endpoint,
+            str(error).splitlines()[0][:200] if str(error) else type(error).__name__,
         )
 
     def clear(self) -> None:

@@ -59,7 +59,9 @@ class DemoResult:
     train_accuracy: float | None = None
 
 
-def diagnose_decision_failures(records: list[dict], points: dict[str, Any], domain: str) -> list[FailureDiagnosis]:
+def diagnose_decision_failures(
+    records: list[dict], points: dict[str, Any], domain: str
+) -> list[FailureDiagnosis]:
     """One ``FailureDiagnosis`` per wrong decision, its category decided by rules (no LLM)."""
     from fama_dspy.optimizers.metric import diagnose
     from fama_dspy.signatures.action import AgentAction
@@ -70,16 +72,25 @@ def diagnose_decision_failures(records: list[dict], points: dict[str, Any], doma
             continue
         point = points[record["point_id"]]
         action = AgentAction.model_validate(record["action"]) if record.get("action") else None
-        found = diagnose(action, {"state": point.state, "gold": point.gold, "compare_args": point.compare_args},
-                         fallback=bool((record.get("info") or {}).get("fallback")))
+        found = diagnose(
+            action,
+            {"state": point.state, "gold": point.gold, "compare_args": point.compare_args},
+            fallback=bool((record.get("info") or {}).get("fallback")),
+        )
         verdicts = {}
         if found.category is not None:
             verdicts[found.category] = CategoryVerdict(occurred=True, rationale=found.feedback, source="rule")
-        diagnoses.append(FailureDiagnosis(
-            task_id=record["point_id"], domain=domain, verdicts=verdicts,
-            primary=[found.category] if found.category else [], primary_rationale=found.kind,
-            judge_model="rules (decision-level diagnosis)", shortcuts=[f"decision rule: {found.kind}"],
-        ))
+        diagnoses.append(
+            FailureDiagnosis(
+                task_id=record["point_id"],
+                domain=domain,
+                verdicts=verdicts,
+                primary=[found.category] if found.category else [],
+                primary_rationale=found.kind,
+                judge_model="rules (decision-level diagnosis)",
+                shortcuts=[f"decision rule: {found.kind}"],
+            )
+        )
     return diagnoses
 
 
@@ -99,8 +110,15 @@ def run_demo(plan: DemoPlan, lm, out: Path, model: str, console: Console | None 
     console.rule(f"1/3 baseline '{plan.base}' on {plan.domain} train decision points")
     points = iter_decision_points(plan.domain, "train", num_tasks=plan.train_tasks)
     with dspy.context(lm=lm):
-        records = evaluate_decisions(build_agent(plan.base, **plan.agent_settings()), points, out / "stage1-train", config_name=plan.base + decoding_label(plan.decoding, plan.id_policy),
-                                     concurrency=plan.concurrency, progress=True, console=console)
+        records = evaluate_decisions(
+            build_agent(plan.base, **plan.agent_settings()),
+            points,
+            out / "stage1-train",
+            config_name=plan.base + decoding_label(plan.decoding, plan.id_policy),
+            concurrency=plan.concurrency,
+            progress=True,
+            console=console,
+        )
     summary = summarize_decisions(records)
     accuracy = summary.get("exact_accuracy")
     console.print(f"{len(points)} train points; baseline exact accuracy {accuracy}")
@@ -108,9 +126,14 @@ def run_demo(plan: DemoPlan, lm, out: Path, model: str, console: Console | None 
     console.rule("2/3 failure analysis → failure profile → minimal specialist subset")
     diagnoses = diagnose_decision_failures(records, {p.id: p for p in points}, plan.domain)
     profile = build_profile(
-        diagnoses, model=model, domain=plan.domain, split="train",
-        task_ids=sorted({p.task_id for p in points}), judge_model="rules (decision-level diagnosis)",
-        coverage_threshold=plan.coverage_threshold, budget=plan.budget,
+        diagnoses,
+        model=model,
+        domain=plan.domain,
+        split="train",
+        task_ids=sorted({p.task_id for p in points}),
+        judge_model="rules (decision-level diagnosis)",
+        coverage_threshold=plan.coverage_threshold,
+        budget=plan.budget,
         notes=[f"demo: {len(points)} train decision points of the first {plan.train_tasks or 'all'} tasks"],
     )
     profile_path = out / "profile.json"
@@ -124,18 +147,36 @@ def run_demo(plan: DemoPlan, lm, out: Path, model: str, console: Console | None 
         console.print("[yellow]the profile recommends no specialist: only the baseline runs on test[/yellow]")
     result = DemoResult(profile_path=profile_path, profile=profile, train_accuracy=accuracy)
     decisions = run_bench(
-        BenchPlan(domain=plan.domain, configs=configs, modes=("decisions",), split="test",
-                  num_tasks=plan.test_tasks, concurrency=plan.concurrency, **plan.agent_settings()),
-        out / "test-decisions", lm, model=model,
+        BenchPlan(
+            domain=plan.domain,
+            configs=configs,
+            modes=("decisions",),
+            split="test",
+            num_tasks=plan.test_tasks,
+            concurrency=plan.concurrency,
+            **plan.agent_settings(),
+        ),
+        out / "test-decisions",
+        lm,
+        model=model,
     )
     result.reports["decisions"] = decisions.report
     print_report(decisions.report, console)
     if plan.solo_domain:
         solo = run_bench(
-            BenchPlan(domain=plan.solo_domain, configs=configs, modes=("solo",), split="base",
-                      num_tasks=plan.solo_tasks, max_steps=plan.solo_max_steps, concurrency=plan.concurrency,
-                      **plan.agent_settings()),
-            out / f"solo-{plan.solo_domain}", lm, model=model,
+            BenchPlan(
+                domain=plan.solo_domain,
+                configs=configs,
+                modes=("solo",),
+                split="base",
+                num_tasks=plan.solo_tasks,
+                max_steps=plan.solo_max_steps,
+                concurrency=plan.concurrency,
+                **plan.agent_settings(),
+            ),
+            out / f"solo-{plan.solo_domain}",
+            lm,
+            model=model,
         )
         result.reports["solo"] = solo.report
         print_report(solo.report, console)
@@ -158,5 +199,7 @@ def _print_profile(console: Console, profile: FailureProfile) -> None:
         share = profile.category_frequencies.get(category, 0.0)
         table.add_row(category, str(count), f"{share:.0%}")
     console.print(table)
-    console.print(f"recommended specialists: [bold]{', '.join(profile.recommended) or 'none'}[/bold] "
-                  f"(coverage {profile.coverage:.2f}); {profile.explanation}")
+    console.print(
+        f"recommended specialists: [bold]{', '.join(profile.recommended) or 'none'}[/bold] "
+        f"(coverage {profile.coverage:.2f}); {profile.explanation}"
+    )

@@ -65,9 +65,13 @@ def run_doctor(console: Console, model_spec: str | None = "local", check_hashes:
     if build is None:
         console.print("llama-server: [yellow]not built yet[/yellow] (built on first use, ~5 min on 2 cores)")
     else:
-        console.print(f"llama-server: {build.binary}\n  source: {build.source}\n  version: {build.version_output}")
+        console.print(
+            f"llama-server: {build.binary}\n  source: {build.source}\n  version: {build.version_output}"
+        )
         if build.cmake_flags:
-            console.print(f"  flags: {' '.join(build.cmake_flags)}\n  built: {build.built_at} in {build.build_seconds:.0f} s")
+            console.print(
+                f"  flags: {' '.join(build.cmake_flags)}\n  built: {build.built_at} in {build.build_seconds:.0f} s"
+            )
 
     models = Table(title="embedded models")
     models.add_column("model", no_wrap=True)
@@ -76,10 +80,20 @@ def run_doctor(console: Console, model_spec: str | None = "local", check_hashes:
     for spec in MODELS.values():
         status = model_status(spec, check_hash=check_hashes)
         verified = status.get("verified")
-        shown = "-" if verified is None else ("[green]yes[/green]" if verified else f"[red]NO: {status.get('error')}[/red]")
+        shown = (
+            "-"
+            if verified is None
+            else ("[green]yes[/green]" if verified else f"[red]NO: {status.get('error')}[/red]")
+        )
         if verified is False:
             ok = False
-        models.add_row(spec.name, str(status["chunks_installed"]), str(status["assembled"]), shown, spec.sha256[:16] + "…")
+        models.add_row(
+            spec.name,
+            str(status["chunks_installed"]),
+            str(status["assembled"]),
+            shown,
+            spec.sha256[:16] + "…",
+        )
     console.print(models)
     for info in running_servers():
         console.print(f"running server: {info.model} pid {info.pid} at {info.api_base}")
@@ -92,7 +106,9 @@ def run_doctor(console: Console, model_spec: str | None = "local", check_hashes:
                 f"in {result['seconds']} s (DSPy → LiteLLM → server)"
             )
             if result["answer"] != 42:
-                console.print("[yellow]the model answered wrongly; the stack works, the model is small[/yellow]")
+                console.print(
+                    "[yellow]the model answered wrongly; the stack works, the model is small[/yellow]"
+                )
         except FamaError as exc:
             console.print(f"[red]round trip to '{model_spec}' failed: {exc}[/red]")
             ok = False

@@ -43,9 +43,13 @@ def check_gates(gates: dict | None, specialists) -> dict[str, str]:
     for code, gate in (gates or {}).items():
         key = str(code).strip().lower()
         if key == "ver":
-            raise ConfigError("VER has no gate: it checks the proposed action itself (state-changing calls and repeats).")
+            raise ConfigError(
+                "VER has no gate: it checks the proposed action itself (state-changing calls and repeats)."
+            )
         if key not in specialists:
-            raise ConfigError(f"Gate for {key!r}, which is not an active specialist ({', '.join(specialists) or 'none'}).")
+            raise ConfigError(
+                f"Gate for {key!r}, which is not an active specialist ({', '.join(specialists) or 'none'})."
+            )
         if gate not in GATES:
             raise ConfigError(f"Unknown gate {gate!r} for {key}; valid gates: {', '.join(GATES)}.")
         if gate != "always":
@@ -120,11 +124,16 @@ class FamaAgent(dspy.Module):
         self.decoding = check_decoding(decoding)
         self.id_policy = check_id_policy(id_policy)
         self.agent = ToolUseAgent(
-            mode=base, adapter=adapter, follow_up_prompting=follow_up_prompting, decoding=self.decoding,
+            mode=base,
+            adapter=adapter,
+            follow_up_prompting=follow_up_prompting,
+            decoding=self.decoding,
             id_policy=self.id_policy,
         )
         # Specialists always use structured outputs; an fc base does not make them native-FC.
-        specialist_adapter = adapter if base == "react" and adapter is not None else JSONModeAdapter(self.decoding)
+        specialist_adapter = (
+            adapter if base == "react" and adapter is not None else JSONModeAdapter(self.decoding)
+        )
         for code in self.active_specialists:
             if code == "mem":
                 module = SPECIALISTS[code](k=memory_k)
@@ -151,7 +160,11 @@ class FamaAgent(dspy.Module):
             truncations, unseen_rejections = decision.truncations, decision.unseen_id_rejections
             verifier, revised = None, False
             verifier_module: ActionVerifier | None = getattr(self, "ver", None)
-            if verifier_module is not None and not decision.fallback and verifier_module.applies_to(state, action):
+            if (
+                verifier_module is not None
+                and not decision.fallback
+                and verifier_module.applies_to(state, action)
+            ):
                 check = verifier_module(state=state, action=action)
                 results["ver"] = check
                 if check.section:
@@ -168,10 +181,14 @@ class FamaAgent(dspy.Module):
                     unseen_rejections += revision.unseen_id_rejections
         info = {
             "specialists_ran": list(sections),
-            "specialists_gated": [c for c in self.context_specialists if not gate_open(self.gates.get(c, "always"), state)],
+            "specialists_gated": [
+                c for c in self.context_specialists if not gate_open(self.gates.get(c, "always"), state)
+            ],
             "sections": sections,
             "parse_failures": parse_failures,
-            "specialist_parse_failures": {c: r.parse_failures for c, r in results.items() if r.get("parse_failures")},
+            "specialist_parse_failures": {
+                c: r.parse_failures for c, r in results.items() if r.get("parse_failures")
+            },
             "fallback": fallback,
             "truncations": truncations,
             "unseen_id_rejections": unseen_rejections,
@@ -197,7 +214,10 @@ class FamaAgent(dspy.Module):
         results: dict[str, dspy.Prediction] = {}
         if len(remote) > 1 and self.max_workers > 1:
             with ThreadPoolExecutor(max_workers=min(self.max_workers, len(remote))) as pool:
-                futures = {c: pool.submit(contextvars.copy_context().run, getattr(self, c), state=state) for c in remote}
+                futures = {
+                    c: pool.submit(contextvars.copy_context().run, getattr(self, c), state=state)
+                    for c in remote
+                }
                 results.update((c, f.result()) for c, f in futures.items())
         else:
             results.update((c, getattr(self, c)(state=state)) for c in remote)
@@ -266,4 +286,3 @@ class FamaAgent(dspy.Module):
             self.mem.k = saved["memory_k"]
         if "tor_min_chars" in saved and "tor" in self.active_specialists:
             self.tor.min_chars = saved["tor_min_chars"]
-

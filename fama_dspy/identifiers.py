@@ -190,7 +190,9 @@ def identifier_values(arguments: Any, schema: dict[str, Any] | None, name: str =
             if is_identifier_param(k, sub) and isinstance(v, (str, int)) and not isinstance(v, bool):
                 out.append((k, v))
             elif is_identifier_param(k, sub) and isinstance(v, list):
-                out.extend((k, item) for item in v if isinstance(item, (str, int)) and not isinstance(item, bool))
+                out.extend(
+                    (k, item) for item in v if isinstance(item, (str, int)) and not isinstance(item, bool)
+                )
             else:
                 out.extend(identifier_values(v, _item_schema(sub), k))
     elif isinstance(arguments, list):
@@ -209,7 +211,9 @@ def _item_schema(schema: dict[str, Any]) -> dict[str, Any]:
     return schema if isinstance(schema, dict) and schema.get("properties") else {}
 
 
-def unseen_identifiers(tool: ToolSpec | None, arguments: dict[str, Any], seen: SeenIdentifiers) -> list[tuple[str, str]]:
+def unseen_identifiers(
+    tool: ToolSpec | None, arguments: dict[str, Any], seen: SeenIdentifiers
+) -> list[tuple[str, str]]:
     """``(param, value)`` pairs of identifier arguments that were never seen, in argument order."""
     if tool is None:
         return []

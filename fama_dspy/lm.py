@@ -142,7 +142,9 @@ def configure_cache() -> None:
     global _cache_configured
     with _cache_lock:
         if not _cache_configured:
-            dspy.configure_cache(enable_disk_cache=True, enable_memory_cache=True, disk_cache_dir=str(lm_cache_dir()))
+            dspy.configure_cache(
+                enable_disk_cache=True, enable_memory_cache=True, disk_cache_dir=str(lm_cache_dir())
+            )
             _cache_configured = True
 
 

@@ -20,7 +20,9 @@ from dspy.utils.callback import BaseCallback
 
 #: The recorders of the block the current code runs in (a context variable: threads that copy the
 #: caller's context see them, concurrent decisions do not share them).
-_ACTIVE: contextvars.ContextVar[tuple[LMCallRecorder, ...]] = contextvars.ContextVar("fama_lm_recorders", default=())
+_ACTIVE: contextvars.ContextVar[tuple[LMCallRecorder, ...]] = contextvars.ContextVar(
+    "fama_lm_recorders", default=()
+)
 
 
 class _TruncationHandler(logging.Handler):
@@ -62,7 +64,9 @@ class LMCallRecorder(BaseCallback):
     def note_truncation(self) -> None:
         # DSPy may warn twice for one completion: count each LM call once.
         with self._lock:
-            self._truncated_calls.add(getattr(self._current, "call_id", None) or f"unknown-{len(self._truncated_calls)}")
+            self._truncated_calls.add(
+                getattr(self._current, "call_id", None) or f"unknown-{len(self._truncated_calls)}"
+            )
 
     @property
     def truncations(self) -> int:

@@ -69,7 +69,9 @@ def attempts_tool_call(text: str, tool_names: set[str] | frozenset[str] = frozen
         items = obj if isinstance(obj, list) else [obj]
         if any(isinstance(i, dict) and any(k in i for k in _TOOL_KEYS) for i in items):
             return True
-        if candidate.lstrip().startswith("{") and re.search(r'"(tool_name|tool|name|function|arguments)"\s*:', candidate):
+        if candidate.lstrip().startswith("{") and re.search(
+            r'"(tool_name|tool|name|function|arguments)"\s*:', candidate
+        ):
             return True  # broken JSON that still shows a call's keys
     match = _CALL_SYNTAX.match(text)
     if match is not None:
@@ -80,7 +82,9 @@ def attempts_tool_call(text: str, tool_names: set[str] | frozenset[str] = frozen
     return False
 
 
-def message_problem(raw: str, cleaned: str, tool_names: set[str] | frozenset[str] = frozenset()) -> str | None:
+def message_problem(
+    raw: str, cleaned: str, tool_names: set[str] | frozenset[str] = frozenset()
+) -> str | None:
     """Why a text reply cannot be a message to the customer, or None when ``cleaned`` may be sent."""
     if attempts_tool_call(strip_reasoning(raw), tool_names):
         return "it looks like a tool call but is not a valid one; call the tool with its exact name and JSON arguments"

@@ -60,8 +60,14 @@ class Comparison:
         return self.n == 0 or self.mean_tuned >= self.mean_untuned - tolerance - 1e-12
 
     def as_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "n": self.n, "untuned": self.mean_untuned, "tuned": self.mean_tuned,
-                "fixed": self.fixed, "broken": self.broken}
+        return {
+            "name": self.name,
+            "n": self.n,
+            "untuned": self.mean_untuned,
+            "tuned": self.mean_tuned,
+            "fixed": self.fixed,
+            "broken": self.broken,
+        }
 
 
 @dataclass
@@ -85,8 +91,9 @@ class AcceptanceReport:
 def _describe(c: Comparison) -> str:
     if not c.n:
         return f"{c.name}: no items"
-    return (f"{c.name}: {c.mean_untuned:.3f} -> {c.mean_tuned:.3f} on {c.n} "
-            f"({c.fixed} fixed, {c.broken} broken)")
+    return (
+        f"{c.name}: {c.mean_untuned:.3f} -> {c.mean_tuned:.3f} on {c.n} ({c.fixed} fixed, {c.broken} broken)"
+    )
 
 
 def check_acceptance(
@@ -105,7 +112,9 @@ def check_acceptance(
     """
     if tolerance < 0:
         raise ConfigError(f"tolerance must be >= 0, got {tolerance}.")
-    decisions = Comparison("held-out decision points", list(score_decisions(untuned)), list(score_decisions(tuned)))
+    decisions = Comparison(
+        "held-out decision points", list(score_decisions(untuned)), list(score_decisions(tuned))
+    )
     if decisions.n == 0:
         raise ConfigError("No held-out decision points to check the tuned program on.")
     episodes = None

@@ -139,7 +139,9 @@ def _profile_field(profile: Any, name: str) -> dict:
     return dict(value or {})
 
 
-def activation_set(profile: Any, coverage_threshold: float, budget: int, thresholds: dict[str, float]) -> list[str]:
+def activation_set(
+    profile: Any, coverage_threshold: float, budget: int, thresholds: dict[str, float]
+) -> list[str]:
     """``cover(coverage_threshold, budget) ∪ {s : specialist_scores[s] ≥ thresholds[s]}``, in pool order.
 
     ``profile`` is a ``FailureProfile`` or its dict; categories missing from its learned relation
@@ -151,7 +153,9 @@ def activation_set(profile: Any, coverage_threshold: float, budget: int, thresho
             relation[category] = {**relation[category], **row}
     frequencies = _profile_field(profile, "category_frequencies")
     scores = _profile_field(profile, "specialist_scores")
-    cover = select_specialists(frequencies, relation, coverage_threshold, budget).subset if frequencies else []
+    cover = (
+        select_specialists(frequencies, relation, coverage_threshold, budget).subset if frequencies else []
+    )
     by_threshold = [s for s, t in thresholds.items() if scores.get(s, 0.0) >= t]
     return list(normalize_codes([*cover, *by_threshold]))
 
@@ -178,25 +182,37 @@ class EvaluationUnit:
             raise ConfigError(f"Unit {self.name} has no items.")
 
 
-def decision_units(examples: Sequence[dspy.Example], metric: Callable = exact_metric,
-                   num_threads: int = 1) -> list[EvaluationUnit]:
+def decision_units(
+    examples: Sequence[dspy.Example], metric: Callable = exact_metric, num_threads: int = 1
+) -> list[EvaluationUnit]:
     """One unit per task, scoring its decision points with ``metric``."""
 
     def runner(group: list[dspy.Example]):
         return lambda agent, workdir: decision_scores(agent, group, metric=metric, num_threads=num_threads)
 
-    return [EvaluationUnit(f"decisions:{task}", "decisions", len(group), runner(group))
-            for task, group in examples_by_task(examples).items()]
+    return [
+        EvaluationUnit(f"decisions:{task}", "decisions", len(group), runner(group))
+        for task, group in examples_by_task(examples).items()
+    ]
 
 
-def solo_episode_units(domain: str, task_ids: Sequence[str], *, split: str | None = None, trials: int = 1,
-                       max_steps: int = 30) -> list[EvaluationUnit]:
+def solo_episode_units(
+    domain: str, task_ids: Sequence[str], *, split: str | None = None, trials: int = 1, max_steps: int = 30
+) -> list[EvaluationUnit]:
     """One unit per task: its solo episode(s) through the harness, stored under the trial's workdir."""
 
     def runner(task_id: str):
         def run(agent, workdir: Path) -> list[float]:
-            return solo_episode_rewards(agent, domain=domain, out=Path(workdir) / "episodes", config_name="trial",
-                                        task_ids=[task_id], split=split, trials=trials, max_steps=max_steps)
+            return solo_episode_rewards(
+                agent,
+                domain=domain,
+                out=Path(workdir) / "episodes",
+                config_name="trial",
+                task_ids=[task_id],
+                split=split,
+                trials=trials,
+                max_steps=max_steps,
+            )
 
         return run
 
@@ -218,8 +234,10 @@ class Objective:
 
     def weights(self, units: Sequence[EvaluationUnit]) -> dict[str, float]:
         present = {u.kind for u in units}
-        raw = {"decisions": self.decision_weight if "decisions" in present else 0.0,
-               "episodes": self.episode_weight if "episodes" in present else 0.0}
+        raw = {
+            "decisions": self.decision_weight if "decisions" in present else 0.0,
+            "episodes": self.episode_weight if "episodes" in present else 0.0,
+        }
         total = sum(raw.values())
         if total <= 0:
             raise ConfigError("The objective gives no weight to the units' kinds.")
@@ -258,12 +276,18 @@ class Tally:
         return tokens / self.items
 
     def value(self, tokens: int) -> float:
-        return self.quality() - self.objective.cost_weight * self.tokens_per_item(tokens) / self.objective.token_scale
+        return (
+            self.quality()
+            - self.objective.cost_weight * self.tokens_per_item(tokens) / self.objective.token_scale
+        )
 
     def upper_bound(self, tokens: int) -> float:
         """The best final value still reachable: perfect scores on what is left, no more tokens."""
-        best = sum(w * (self.sums[k] + self.totals[k] - self.done[k]) / self.totals[k]
-                   for k, w in self.weights.items() if self.totals[k])
+        best = sum(
+            w * (self.sums[k] + self.totals[k] - self.done[k]) / self.totals[k]
+            for k, w in self.weights.items()
+            if self.totals[k]
+        )
         return best - self.objective.cost_weight * self.tokens_per_item(tokens) / self.objective.token_scale
 
 
@@ -281,7 +305,9 @@ class HopelessTrialPruner(optuna.pruners.BasePruner):
         step = trial.last_step
         if step is None:
             return False
-        completed = [t for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)) if t.value is not None]
+        completed = [
+            t for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)) if t.value is not None
+        ]
         if len(completed) < self.min_completed:
             return False
         best = max(t.value for t in completed)
@@ -296,7 +322,9 @@ DEFAULT_OBJECTIVE = Objective()
 AgentFactory = Callable[[ActivationConfig, list[str]], FamaAgent]
 
 
-def default_agent_factory(base: str = "react", instructions_from: FamaAgent | None = None, **agent_kw) -> AgentFactory:
+def default_agent_factory(
+    base: str = "react", instructions_from: FamaAgent | None = None, **agent_kw
+) -> AgentFactory:
     """Builds the trial's ``FamaAgent``; with ``instructions_from`` (a compiled program) its tuned
     predictor states are copied into the predictors the trial's agent shares with it."""
 
@@ -361,26 +389,52 @@ class ActivationStudyReport:
 
 
 def _trial_summary(t: optuna.trial.FrozenTrial) -> dict[str, Any]:
-    return {"number": t.number, "values": t.values, "params": t.params,
-            **{k: t.user_attrs.get(k) for k in ("specialists", "quality", "decision_accuracy", "episode_pass_rate",
-                                                 "tokens_per_item", "usage")}}
+    return {
+        "number": t.number,
+        "values": t.values,
+        "params": t.params,
+        **{
+            k: t.user_attrs.get(k)
+            for k in (
+                "specialists",
+                "quality",
+                "decision_accuracy",
+                "episode_pass_rate",
+                "tokens_per_item",
+                "usage",
+            )
+        },
+    }
 
 
 def study_report(study: optuna.Study, space: ActivationSpace, two_objective: bool) -> ActivationStudyReport:
     """Counts, best trial (or Pareto front) and LM usage totals of a study."""
     trials = study.get_trials(deepcopy=False)
-    counts = {s: sum(1 for t in trials if t.state == s) for s in (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)}
+    counts = {
+        s: sum(1 for t in trials if t.state == s)
+        for s in (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)
+    }
     total = UsageReport()
     for t in trials:
         u = t.user_attrs.get("usage") or {}
-        total.add(UsageReport(u.get("calls", 0), u.get("served", 0), u.get("prompt_chars", 0), u.get("completion_chars", 0)))
+        total.add(
+            UsageReport(
+                u.get("calls", 0), u.get("served", 0), u.get("prompt_chars", 0), u.get("completion_chars", 0)
+            )
+        )
     best: list[optuna.trial.FrozenTrial] = []
     if counts[TrialState.COMPLETE]:
         best = sorted(study.best_trials, key=lambda t: t.number) if two_objective else [study.best_trial]
     return ActivationStudyReport(
-        study_name=study.study_name, storage="", two_objective=two_objective,
-        n_complete=counts[TrialState.COMPLETE], n_pruned=counts[TrialState.PRUNED], n_failed=counts[TrialState.FAIL],
-        best=[_trial_summary(t) for t in best], usage=total.as_dict(), space=space.as_dict(),
+        study_name=study.study_name,
+        storage="",
+        two_objective=two_objective,
+        n_complete=counts[TrialState.COMPLETE],
+        n_pruned=counts[TrialState.PRUNED],
+        n_failed=counts[TrialState.FAIL],
+        best=[_trial_summary(t) for t in best],
+        usage=total.as_dict(),
+        space=space.as_dict(),
     )
 
 
@@ -421,27 +475,66 @@ def tune_activation(
     url = storage_url(storage)
     if url.startswith("sqlite:///"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    root = Path(workdir) if workdir is not None else (
-        Path(url.removeprefix("sqlite:///")).parent if url.startswith("sqlite:///") else Path(".")) / f"{study_name}-runs"
+    root = (
+        Path(workdir)
+        if workdir is not None
+        else (Path(url.removeprefix("sqlite:///")).parent if url.startswith("sqlite:///") else Path("."))
+        / f"{study_name}-runs"
+    )
     factory = agent_factory or default_agent_factory()
     directions = ["maximize", "minimize"] if objective.two_objective else ["maximize"]
-    setup = {"space": space.as_dict(), "units": names, "objective": objective.as_dict(),
-             "profile": _profile_digest(profile)}
+    setup = {
+        "space": space.as_dict(),
+        "units": names,
+        "objective": objective.as_dict(),
+        "profile": _profile_digest(profile),
+    }
     verbosity = optuna.logging.get_verbosity()
     if not progress:
         optuna.logging.set_verbosity(optuna.logging.WARNING)
     try:
-        return _run_study(profile, units, url, study_name, n_trials, seed, space, objective, factory, pruner,
-                          n_startup_trials, root, directions, setup)
+        return _run_study(
+            profile,
+            units,
+            url,
+            study_name,
+            n_trials,
+            seed,
+            space,
+            objective,
+            factory,
+            pruner,
+            n_startup_trials,
+            root,
+            directions,
+            setup,
+        )
     finally:
         optuna.logging.set_verbosity(verbosity)
 
 
-def _run_study(profile, units, url, study_name, n_trials, seed, space, objective, factory, pruner, n_startup_trials,
-               root, directions, setup) -> ActivationStudyReport:
+def _run_study(
+    profile,
+    units,
+    url,
+    study_name,
+    n_trials,
+    seed,
+    space,
+    objective,
+    factory,
+    pruner,
+    n_startup_trials,
+    root,
+    directions,
+    setup,
+) -> ActivationStudyReport:
     try:
         study = optuna.create_study(
-            study_name=study_name, storage=url, load_if_exists=True, directions=directions,
+            study_name=study_name,
+            storage=url,
+            load_if_exists=True,
+            directions=directions,
             sampler=optuna.samplers.TPESampler(seed=seed, n_startup_trials=n_startup_trials),
             pruner=pruner or HopelessTrialPruner(),
         )
@@ -487,7 +580,9 @@ def _run_study(profile, units, url, study_name, n_trials, seed, space, objective
 
     while _finished(study) < n_trials:
         # Re-seeded per finished trial, so a resumed study draws what an uninterrupted one would.
-        study.sampler = optuna.samplers.TPESampler(seed=seed + _finished(study), n_startup_trials=n_startup_trials)
+        study.sampler = optuna.samplers.TPESampler(
+            seed=seed + _finished(study), n_startup_trials=n_startup_trials
+        )
         study.optimize(run_trial, n_trials=1, gc_after_trial=False, show_progress_bar=False)
     report = study_report(study, space, objective.two_objective)
     report.storage = url

@@ -136,7 +136,9 @@ def build_decision_dataset(
     points = iter_decision_points(
         domain, split, task_ids=task_ids, num_tasks=num_tasks, solo=solo, confirm_writes=confirm_writes
     )
-    return decision_dataset(points, _build_parameters(domain, split, task_ids, num_tasks, solo, confirm_writes))
+    return decision_dataset(
+        points, _build_parameters(domain, split, task_ids, num_tasks, solo, confirm_writes)
+    )
 
 
 def _build_parameters(domain, split, task_ids, num_tasks, solo, confirm_writes) -> dict[str, Any]:
@@ -178,7 +180,9 @@ def save_decision_dataset(ds: datasets.Dataset, path: Path | str) -> Path:
 def load_decision_dataset(path: Path | str) -> datasets.Dataset:
     path = Path(path)
     if not path.exists():
-        raise ConfigError(f"No decision dataset at {path}; build it first (build_decision_dataset / load_or_build).")
+        raise ConfigError(
+            f"No decision dataset at {path}; build it first (build_decision_dataset / load_or_build)."
+        )
     return datasets.load_from_disk(str(path))
 
 
@@ -199,15 +203,30 @@ def load_or_build(
     other is rebuilt (the split guard applies either way).
     """
     guard_split(split, allow_test_split, domain=domain)
-    path = dataset_dir(domain, split, task_ids=task_ids, num_tasks=num_tasks, solo=solo,
-                       confirm_writes=confirm_writes, root=root)
-    wanted = {"version": DATASET_VERSION, **_build_parameters(domain, split, task_ids, num_tasks, solo, confirm_writes)}
+    path = dataset_dir(
+        domain,
+        split,
+        task_ids=task_ids,
+        num_tasks=num_tasks,
+        solo=solo,
+        confirm_writes=confirm_writes,
+        root=root,
+    )
+    wanted = {
+        "version": DATASET_VERSION,
+        **_build_parameters(domain, split, task_ids, num_tasks, solo, confirm_writes),
+    }
     if path.exists():
         stored = load_decision_dataset(path)
         if dataset_metadata(stored) == wanted:
             return stored
     ds = build_decision_dataset(
-        domain, split, task_ids=task_ids, num_tasks=num_tasks, solo=solo, confirm_writes=confirm_writes,
+        domain,
+        split,
+        task_ids=task_ids,
+        num_tasks=num_tasks,
+        solo=solo,
+        confirm_writes=confirm_writes,
         allow_test_split=allow_test_split,
     )
     save_decision_dataset(ds, path)

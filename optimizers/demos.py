@@ -75,8 +75,13 @@ class DemoSelection:
     demo_tokens: int = 0
 
     def record(self) -> dict[str, Any]:
-        return {"optimizer": "demos", "k": self.k, "chosen": self.chosen, "candidates": self.scores,
-                "demo_tokens_per_decision": self.demo_tokens}
+        return {
+            "optimizer": "demos",
+            "k": self.k,
+            "chosen": self.chosen,
+            "candidates": self.scores,
+            "demo_tokens_per_decision": self.demo_tokens,
+        }
 
 
 def candidate_sets(pool: Sequence[dspy.Example], k: int, n_sets: int, seed: int) -> list[list[dspy.Example]]:
@@ -146,5 +151,10 @@ def select_demos(
             best, best_score = (program, demos), score
     program, demos = best
     rendered = [compact_demo(e) for e in demos]
-    return DemoSelection(program=program, k=k, chosen=[e.point_id for e in demos], scores=scores,
-                         demo_tokens=demo_tokens(rendered))
+    return DemoSelection(
+        program=program,
+        k=k,
+        chosen=[e.point_id for e in demos],
+        scores=scores,
+        demo_tokens=demo_tokens(rendered),
+    )

@@ -57,7 +57,9 @@ def decision_scores(
         return [f.result() for f in futures]
 
 
-def decision_scorer(examples: Sequence[dspy.Example], metric: Callable = exact_metric, num_threads: int = 1) -> Scorer:
+def decision_scorer(
+    examples: Sequence[dspy.Example], metric: Callable = exact_metric, num_threads: int = 1
+) -> Scorer:
     """A scorer ``agent -> per-point scores`` on fixed examples."""
     examples = list(examples)
     return lambda agent: decision_scores(agent, examples, metric=metric, num_threads=num_threads)
@@ -85,8 +87,17 @@ def solo_episode_rewards(
     from fama_dspy.harness.runner import run_episodes
 
     records = run_episodes(
-        lambda: agent, domain=domain, out=out, config_name=config_name, split=split, task_ids=task_ids,
-        num_tasks=num_tasks, trials=trials, max_steps=max_steps, concurrency=concurrency, solo=True,
+        lambda: agent,
+        domain=domain,
+        out=out,
+        config_name=config_name,
+        split=split,
+        task_ids=task_ids,
+        num_tasks=num_tasks,
+        trials=trials,
+        max_steps=max_steps,
+        concurrency=concurrency,
+        solo=True,
         progress=progress,
     )
     return [float(r.get("reward") or 0.0) for r in records]
@@ -111,8 +122,16 @@ def solo_episode_scorer(
 
     def score(agent: Any) -> list[float]:
         return solo_episode_rewards(
-            agent, domain=domain, out=out, config_name=f"{name}-{program_digest(agent)}", task_ids=task_ids,
-            split=split, num_tasks=num_tasks, trials=trials, max_steps=max_steps, concurrency=concurrency,
+            agent,
+            domain=domain,
+            out=out,
+            config_name=f"{name}-{program_digest(agent)}",
+            task_ids=task_ids,
+            split=split,
+            num_tasks=num_tasks,
+            trials=trials,
+            max_steps=max_steps,
+            concurrency=concurrency,
             progress=progress,
         )
 

@@ -60,7 +60,9 @@ class InstructionTuning:
 
     @property
     def changed(self) -> list[str]:
-        changed = [n for n, text in self.instructions_after.items() if self.instructions_before.get(n) != text]
+        changed = [
+            n for n, text in self.instructions_after.items() if self.instructions_before.get(n) != text
+        ]
         return changed + [n for n in self.changed_demos if n not in changed]
 
     def record(self) -> dict[str, Any]:
@@ -212,17 +214,48 @@ def tune_instructions(
     with dspy.context(lm=task_lm), measure_lm_usage() as usage:
         if optimizer == "gepa":
             program, budget, val_score, stopped, details = _run_gepa(
-                agent, trainset, valset, metric or DecisionFeedbackMetric(), max_lm_calls, per_run, reflection_lm,
-                names, minibatch_size, num_threads, seed, log_dir, usage, console if progress else None,
+                agent,
+                trainset,
+                valset,
+                metric or DecisionFeedbackMetric(),
+                max_lm_calls,
+                per_run,
+                reflection_lm,
+                names,
+                minibatch_size,
+                num_threads,
+                seed,
+                log_dir,
+                usage,
+                console if progress else None,
             )
         else:
             program, budget, val_score, stopped, details = _run_mipro(
-                agent, trainset, valset, metric or exact_metric, max_lm_calls, per_run, task_lm, reflection_lm,
-                with_demos, max_demos, num_candidates, num_threads, seed, progress,
+                agent,
+                trainset,
+                valset,
+                metric or exact_metric,
+                max_lm_calls,
+                per_run,
+                task_lm,
+                reflection_lm,
+                with_demos,
+                max_demos,
+                num_candidates,
+                num_threads,
+                seed,
+                progress,
             )
     result = InstructionTuning(
-        program=program, optimizer=optimizer, budget=budget, usage=usage.as_dict(), instructions_before=before,
-        instructions_after=instructions(program), val_score=val_score, stopped_by_budget=stopped, details=details,
+        program=program,
+        optimizer=optimizer,
+        budget=budget,
+        usage=usage.as_dict(),
+        instructions_before=before,
+        instructions_after=instructions(program),
+        val_score=val_score,
+        stopped_by_budget=stopped,
+        details=details,
     )
     if progress:
         console.print(
@@ -232,8 +265,22 @@ def tune_instructions(
     return result
 
 
-def _run_gepa(agent, trainset, valset, metric, max_lm_calls, per_run, reflection_lm, names, minibatch_size,
-              num_threads, seed, log_dir, usage, console):
+def _run_gepa(
+    agent,
+    trainset,
+    valset,
+    metric,
+    max_lm_calls,
+    per_run,
+    reflection_lm,
+    names,
+    minibatch_size,
+    num_threads,
+    seed,
+    log_dir,
+    usage,
+    console,
+):
     max_metric_calls = max(1, math.floor(max_lm_calls / per_run))
     stopper = LMCallBudgetStopper(usage, max_lm_calls, console)
     selector = TracedComponentSelector(agent, names)
@@ -256,15 +303,23 @@ def _run_gepa(agent, trainset, valset, metric, max_lm_calls, per_run, reflection
         # The stats hold every candidate program; the saved program must not carry them.
         del program.detailed_results
     scores = list(results.val_aggregate_scores) if results is not None else []
-    budget = {"max_lm_calls": max_lm_calls, "max_metric_calls": max_metric_calls,
-              "expected_lm_calls_per_run": round(per_run, 3), "predictors": names}
-    details = {"candidates": len(scores), "val_scores": scores,
-               "metric_calls": results.total_metric_calls if results is not None else None}
+    budget = {
+        "max_lm_calls": max_lm_calls,
+        "max_metric_calls": max_metric_calls,
+        "expected_lm_calls_per_run": round(per_run, 3),
+        "predictors": names,
+    }
+    details = {
+        "candidates": len(scores),
+        "val_scores": scores,
+        "metric_calls": results.total_metric_calls if results is not None else None,
+    }
     return program, budget, (max(scores) if scores else None), stopper.stopped, details
 
 
-def plan_mipro_trials(max_lm_calls: int, per_run: float, n_predictors: int, n_train: int, n_val: int,
-                      num_candidates: int) -> tuple[int, dict[str, int]]:
+def plan_mipro_trials(
+    max_lm_calls: int, per_run: float, n_predictors: int, n_train: int, n_val: int, num_candidates: int
+) -> tuple[int, dict[str, int]]:
     """(num_trials, estimated calls by stage) for MIPROv2 within the LM-call budget."""
     proposal = num_candidates * n_predictors
     bootstrap = math.ceil(num_candidates * n_train * per_run)
@@ -273,29 +328,64 @@ def plan_mipro_trials(max_lm_calls: int, per_run: float, n_predictors: int, n_tr
     return trials, {"proposal": proposal, "bootstrap": bootstrap, "per_trial": per_trial}
 
 
-def _run_mipro(agent, trainset, valset, metric, max_lm_calls, per_run, task_lm, prompt_lm, with_demos, max_demos,
-               num_candidates, num_threads, seed, progress):
+def _run_mipro(
+    agent,
+    trainset,
+    valset,
+    metric,
+    max_lm_calls,
+    per_run,
+    task_lm,
+    prompt_lm,
+    with_demos,
+    max_demos,
+    num_candidates,
+    num_threads,
+    seed,
+    progress,
+):
     trainset = trainset[:MIPRO_TRAIN_CAP]
     if valset is None:
         # MIPROv2's own default: the last 80 % of the train set validates.
         cut = max(1, len(trainset) - max(1, int(len(trainset) * 0.8)))
         trainset, valset = trainset[:cut], trainset[cut:]
     n_predictors = len(agent.predictors())
-    trials, estimate = plan_mipro_trials(max_lm_calls, per_run, n_predictors, len(trainset), len(valset), num_candidates)
+    trials, estimate = plan_mipro_trials(
+        max_lm_calls, per_run, n_predictors, len(trainset), len(valset), num_candidates
+    )
     demos = max_demos if with_demos else 0
     mipro = dspy.MIPROv2(
-        metric=metric, prompt_model=prompt_lm, task_model=task_lm, auto=None, num_candidates=num_candidates,
-        max_bootstrapped_demos=demos, max_labeled_demos=0, num_threads=num_threads, seed=seed, verbose=progress,
+        metric=metric,
+        prompt_model=prompt_lm,
+        task_model=task_lm,
+        auto=None,
+        num_candidates=num_candidates,
+        max_bootstrapped_demos=demos,
+        max_labeled_demos=0,
+        num_threads=num_threads,
+        seed=seed,
+        verbose=progress,
     )
     program = mipro.compile(
-        agent, trainset=trainset, valset=valset, num_trials=trials, minibatch=False,
+        agent,
+        trainset=trainset,
+        valset=valset,
+        num_trials=trials,
+        minibatch=False,
         # The data- and program-aware proposers summarise whole examples and the program's source:
         # prompts far beyond a small model's context, for little gain on one fixed signature.
-        data_aware_proposer=False, program_aware_proposer=False,
+        data_aware_proposer=False,
+        program_aware_proposer=False,
     )
-    budget = {"max_lm_calls": max_lm_calls, "num_candidates": num_candidates, "num_trials": trials,
-              "with_demos": with_demos, "max_demos": demos, "expected_lm_calls_per_run": round(per_run, 3),
-              "estimate": estimate}
+    budget = {
+        "max_lm_calls": max_lm_calls,
+        "num_candidates": num_candidates,
+        "num_trials": trials,
+        "with_demos": with_demos,
+        "max_demos": demos,
+        "expected_lm_calls_per_run": round(per_run, 3),
+        "estimate": estimate,
+    }
     # MIPROv2 reports its best validation score in percent (dspy.Evaluate's scale).
     score = getattr(program, "score", None)
     score = score / 100.0 if score is not None else None

@@ -91,8 +91,9 @@ def predicted_action(pred: Any) -> tuple[AgentAction | None, bool]:
     return action, fallback
 
 
-def score_against_gold(action: AgentAction | None, state: DecisionState, gold: AgentAction,
-                       compare_args: list[str] | None) -> tuple[bool, bool, list[str]]:
+def score_against_gold(
+    action: AgentAction | None, state: DecisionState, gold: AgentAction, compare_args: list[str] | None
+) -> tuple[bool, bool, list[str]]:
     """(name_ok, exact_ok, mismatched keys), exactly as the harness scores decision points."""
     # Imported here: the harness package imports τ²-bench, which the rest of this module does not need.
     from fama_dspy.harness.matching import arguments_match
@@ -100,7 +101,9 @@ def score_against_gold(action: AgentAction | None, state: DecisionState, gold: A
     if action is None or action.kind != "tool_call" or action.tool_name != gold.tool_name:
         return False, False, []
     spec = state.tool(gold.tool_name)
-    mismatched = arguments_match(action.arguments, gold.arguments, spec.parameters if spec else {}, compare_args)
+    mismatched = arguments_match(
+        action.arguments, gold.arguments, spec.parameters if spec else {}, compare_args
+    )
     return True, not mismatched, mismatched
 
 
@@ -154,8 +157,10 @@ def _earlier_identical_call(state: DecisionState, action: AgentAction) -> int | 
 
 def _last_user_confirmed(state: DecisionState) -> bool:
     last = state.messages[-1] if state.messages else None
-    return last is not None and last.role == "user" and any(
-        word in _norm(last.content) for word in ("yes", "confirm", "go ahead", "proceed")
+    return (
+        last is not None
+        and last.role == "user"
+        and any(word in _norm(last.content) for word in ("yes", "confirm", "go ahead", "proceed"))
     )
 
 
@@ -163,18 +168,24 @@ def _value_text(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 
-def _argument_feedback(action: AgentAction, gold: AgentAction, state: DecisionState,
-                       mismatched: list[str]) -> tuple[str, list[str]]:
+def _argument_feedback(
+    action: AgentAction, gold: AgentAction, state: DecisionState, mismatched: list[str]
+) -> tuple[str, list[str]]:
     """(category, one sentence per wrong argument)."""
     lines: list[str] = []
     invented = misread_user = from_tool = False
     for key in mismatched:
         right = gold.arguments.get(key)
         where = locate_value(right, state) if key in gold.arguments else []
-        where_text = f"it appears in {where[0]}" if where else (
-            "it is not in the conversation yet: look it up with a tool or ask the user for it first")
+        where_text = (
+            f"it appears in {where[0]}"
+            if where
+            else ("it is not in the conversation yet: look it up with a tool or ask the user for it first")
+        )
         if key not in action.arguments:
-            lines.append(f"Argument `{key}` is missing; the right value is {_value_text(right)} ({where_text}).")
+            lines.append(
+                f"Argument `{key}` is missing; the right value is {_value_text(right)} ({where_text})."
+            )
             continue
         given = action.arguments[key]
         given_places = locate_value(given, state)
@@ -199,57 +210,94 @@ def _argument_feedback(action: AgentAction, gold: AgentAction, state: DecisionSt
     return category, lines
 
 
-def diagnose(action: AgentAction | None, example: Any, *, fallback: bool = False, name_credit: float = 0.0) -> Diagnosis:
+def diagnose(
+    action: AgentAction | None, example: Any, *, fallback: bool = False, name_credit: float = 0.0
+) -> Diagnosis:
     """Score ``action`` against the example's gold action and explain the difference."""
     state, gold = _state(example), _gold(example)
     compare_args = _field(example, "compare_args")
     name_ok, exact_ok, mismatched = score_against_gold(action, state, gold, compare_args)
     right = f"The correct next action was `{gold.short()}`."
     if exact_ok:
-        return Diagnosis(1.0, "correct", None, f"Correct: `{gold.short()}` was the right next action.", True, True)
+        return Diagnosis(
+            1.0, "correct", None, f"Correct: `{gold.short()}` was the right next action.", True, True
+        )
     score = name_credit if name_ok else 0.0
 
     def result(kind: str, category: str | None, text: str) -> Diagnosis:
         head = f"[{category}] {CATEGORY_NAMES[category]}: " if category else ""
-        return Diagnosis(score, kind, category, f"{head}{text} {right}".strip(), name_ok, exact_ok, mismatched)
+        return Diagnosis(
+            score, kind, category, f"{head}{text} {right}".strip(), name_ok, exact_ok, mismatched
+        )
 
     if action is None or fallback:
-        return result("unusable_output", None,
-                      "Your output was not a usable action (unparseable or empty); answer with exactly one action.")
+        return result(
+            "unusable_output",
+            None,
+            "Your output was not a usable action (unparseable or empty); answer with exactly one action.",
+        )
     if name_ok:
         category, lines = _argument_feedback(action, gold, state, mismatched)
         return result("wrong_argument", category, "Right tool, wrong arguments. " + " ".join(lines))
     gold_writes = changes_state(state, gold)
     if action.kind == "message":
         if gold_writes and _last_user_confirmed(state):
-            return result("message_instead_of_call", "IFU",
-                          f"The user has already confirmed; instead of writing to them, make the change now with `{gold.tool_name}`.")
-        return result("message_instead_of_call", "IFU",
-                      f"You wrote to the user although the request is not finished: the next step is the tool call "
-                      f"`{gold.tool_name}`.")
+            return result(
+                "message_instead_of_call",
+                "IFU",
+                f"The user has already confirmed; instead of writing to them, make the change now with `{gold.tool_name}`.",
+            )
+        return result(
+            "message_instead_of_call",
+            "IFU",
+            f"You wrote to the user although the request is not finished: the next step is the tool call "
+            f"`{gold.tool_name}`.",
+        )
     if state.tool(action.tool_name) is None:
         available = ", ".join(t.name for t in state.tools)
-        return result("unknown_tool", "CM", f"`{action.tool_name}` is not an available tool (available: {available}).")
+        return result(
+            "unknown_tool", "CM", f"`{action.tool_name}` is not an available tool (available: {available})."
+        )
     if action.tool_name in ENDING_TOOLS:
-        return result("ended_early", "IFU",
-                      f"You called `{action.tool_name}` and ended your work, but the task is not finished: "
-                      f"`{gold.tool_name}` was still needed.")
+        return result(
+            "ended_early",
+            "IFU",
+            f"You called `{action.tool_name}` and ended your work, but the task is not finished: "
+            f"`{gold.tool_name}` was still needed.",
+        )
     if changes_state(state, action) and not gold_writes:
-        return result("write_before_lookup", "DPV",
-                      f"You made a change (`{action.tool_name}`) before the required lookup `{gold.tool_name}`: "
-                      "the policy requires checking the facts (and getting explicit confirmation) before any change.")
+        return result(
+            "write_before_lookup",
+            "DPV",
+            f"You made a change (`{action.tool_name}`) before the required lookup `{gold.tool_name}`: "
+            "the policy requires checking the facts (and getting explicit confirmation) before any change.",
+        )
     repeated = _earlier_identical_call(state, action)
     if repeated is not None:
-        return result("repeated_call", "CM",
-                      f"You repeated your call `{action.short()}` from turn [{repeated}]; its result is already in the "
-                      "conversation. Use it and take the next step.")
+        return result(
+            "repeated_call",
+            "CM",
+            f"You repeated your call `{action.short()}` from turn [{repeated}]; its result is already in the "
+            "conversation. Use it and take the next step.",
+        )
     if gold_writes and not changes_state(state, action):
-        return result("lookup_instead_of_change", "IFU",
-                      f"The lookups are done; the next step is the change itself with `{gold.tool_name}`, "
-                      f"not `{action.tool_name}`.")
+        return result(
+            "lookup_instead_of_change",
+            "IFU",
+            f"The lookups are done; the next step is the change itself with `{gold.tool_name}`, "
+            f"not `{action.tool_name}`.",
+        )
     spec = state.tool(gold.tool_name)
-    purpose = f" (`{gold.tool_name}`: {spec.signature_line().split(' - ', 1)[-1]})" if spec and spec.description else ""
-    return result("wrong_tool", "CM", f"Wrong tool: you called `{action.tool_name}`, the step needed `{gold.tool_name}`{purpose}.")
+    purpose = (
+        f" (`{gold.tool_name}`: {spec.signature_line().split(' - ', 1)[-1]})"
+        if spec and spec.description
+        else ""
+    )
+    return result(
+        "wrong_tool",
+        "CM",
+        f"Wrong tool: you called `{action.tool_name}`, the step needed `{gold.tool_name}`{purpose}.",
+    )
 
 
 def _predictor_note(pred_name: str | None, d: Diagnosis, gold: AgentAction) -> str:
@@ -270,8 +318,10 @@ def _predictor_note(pred_name: str | None, d: Diagnosis, gold: AgentAction) -> s
     if code == "pln":
         return f"Your plan's next step should have been `{gold.tool_name}`."
     if code == "ver":
-        return (f"A check of the proposed action should FAIL actions like this one and PASS `{gold.short()}`; "
-                "say which rule or fact the action breaks.")
+        return (
+            f"A check of the proposed action should FAIL actions like this one and PASS `{gold.short()}`; "
+            "say which rule or fact the action breaks."
+        )
     return ""
 
 
@@ -290,7 +340,9 @@ class DecisionFeedbackMetric:
         action, fallback = predicted_action(pred)
         d = diagnose(action, gold, fallback=fallback, name_credit=self.name_credit)
         note = _predictor_note(pred_name, d, _gold(gold))
-        return dspy.Prediction(score=d.score, feedback=f"{d.feedback} {note}".strip(), category=d.category, kind=d.kind)
+        return dspy.Prediction(
+            score=d.score, feedback=f"{d.feedback} {note}".strip(), category=d.category, kind=d.kind
+        )
 
 
 def exact_metric(gold, pred, trace=None) -> float:

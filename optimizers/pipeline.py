@@ -68,7 +68,9 @@ def _load_profile(profile: Any) -> Any:
     return FailureProfile.load(profile)
 
 
-def _solo_settings(domain: str, split: str, solo_domain: str | None, solo_split: str | None) -> tuple[str | None, str | None]:
+def _solo_settings(
+    domain: str, split: str, solo_domain: str | None, solo_split: str | None
+) -> tuple[str | None, str | None]:
     """The domain and split of the solo episodes: the tuning domain when it has a solo mode."""
     if solo_domain is None:
         solo_domain = domain if domain in SOLO_DOMAINS else None
@@ -131,8 +133,15 @@ def compile_program(
     if solo_domain is not None:
         guard_split(solo_split, allow_test_split, domain=solo_domain)
     profile = _load_profile(profile)
-    ds = load_or_build(domain, split, task_ids=task_ids, num_tasks=num_tasks, solo=solo_decisions,
-                       allow_test_split=allow_test_split, root=dataset_root)
+    ds = load_or_build(
+        domain,
+        split,
+        task_ids=task_ids,
+        num_tasks=num_tasks,
+        solo=solo_decisions,
+        allow_test_split=allow_test_split,
+        root=dataset_root,
+    )
     examples = to_examples(ds)
     tuning_examples, held_out = split_by_task(examples, held_out_fraction, seed=seed)
     trainset, valset = split_by_task(tuning_examples, val_fraction, seed=seed + 1)
@@ -141,29 +150,60 @@ def compile_program(
             f"{len(examples)} decision points from too few tasks to split into tuning and held-out sets; use more tasks."
         )
     if progress:
-        console.print(f"{domain}/{split}: {len(examples)} decision points → {len(trainset)} train, "
-                      f"{len(valset)} validation, {len(held_out)} held-out (split by task).")
+        console.print(
+            f"{domain}/{split}: {len(examples)} decision points → {len(trainset)} train, "
+            f"{len(valset)} validation, {len(held_out)} held-out (split by task)."
+        )
     name = name or f"{domain}-{optimizer}-{'-'.join(agent.active_specialists) or agent.base}"
     path = Path(out) if out is not None else default_program_path(name)
     with dspy.context(lm=lm):
         if optimizer == "demos":
-            tuning = _tune_demos(agent, trainset, valset, num_demos=num_demos, demo_sets=demo_sets, seed=seed,
-                                 num_threads=num_threads, console=console if progress else None)
+            tuning = _tune_demos(
+                agent,
+                trainset,
+                valset,
+                num_demos=num_demos,
+                demo_sets=demo_sets,
+                seed=seed,
+                num_threads=num_threads,
+                console=console if progress else None,
+            )
         else:
             tuning = tune_instructions(
-                agent, trainset, valset or None, optimizer=optimizer, max_lm_calls=max_lm_calls, task_lm=lm,
-                reflection_lm=reflection_lm, with_demos=with_demos, num_threads=num_threads, seed=seed,
-                log_dir=str(gepa_log_dir) if gepa_log_dir is not None else None, progress=progress, console=console,
+                agent,
+                trainset,
+                valset or None,
+                optimizer=optimizer,
+                max_lm_calls=max_lm_calls,
+                task_lm=lm,
+                reflection_lm=reflection_lm,
+                with_demos=with_demos,
+                num_threads=num_threads,
+                seed=seed,
+                log_dir=str(gepa_log_dir) if gepa_log_dir is not None else None,
+                progress=progress,
+                console=console,
             )
         score_episodes = None
         if solo_domain is not None:
             score_episodes = solo_episode_scorer(
-                domain=solo_domain, out=Path(runs_dir) / "compile" / name / "episodes", name=name,
-                task_ids=solo_task_ids, split=solo_split, num_tasks=solo_num_tasks, trials=solo_trials,
-                max_steps=solo_max_steps, progress=progress,
+                domain=solo_domain,
+                out=Path(runs_dir) / "compile" / name / "episodes",
+                name=name,
+                task_ids=solo_task_ids,
+                split=solo_split,
+                num_tasks=solo_num_tasks,
+                trials=solo_trials,
+                max_steps=solo_max_steps,
+                progress=progress,
             )
-        report = check_acceptance(agent, tuning.program, decision_scorer(held_out, num_threads=num_threads),
-                                  score_episodes, tolerance=tolerance)
+        report = check_acceptance(
+            agent,
+            tuning.program,
+            decision_scorer(held_out, num_threads=num_threads),
+            score_episodes,
+            tolerance=tolerance,
+        )
     # A program the optimizer did not change is the untuned one, whatever the acceptance check said.
     kept_agent, kept = (tuning.program, "tuned") if report.accepted and tuning.changed else (agent, "untuned")
     if progress:
@@ -173,9 +213,18 @@ def compile_program(
         "kept": kept,
         "tuning": tuning.record(),
         "acceptance": report.as_dict(),
-        "data": {"domain": domain, "split": split, "points": len(examples), "train": len(trainset),
-                 "validation": len(valset), "held_out": len(held_out), "seed": seed,
-                 "solo_decisions": solo_decisions, "solo_domain": solo_domain, "solo_split": solo_split},
+        "data": {
+            "domain": domain,
+            "split": split,
+            "points": len(examples),
+            "train": len(trainset),
+            "validation": len(valset),
+            "held_out": len(held_out),
+            "seed": seed,
+            "solo_decisions": solo_decisions,
+            "solo_domain": solo_domain,
+            "solo_split": solo_split,
+        },
     }
     saved = save_program(kept_agent, path, metadata, profile=profile, model=model_spec or _lm_name(lm))
     if progress:
@@ -183,7 +232,9 @@ def compile_program(
     return CompileResult(saved, kept, tuning, report)
 
 
-def _tune_demos(agent, trainset, valset, *, num_demos, demo_sets, seed, num_threads, console) -> InstructionTuning:
+def _tune_demos(
+    agent, trainset, valset, *, num_demos, demo_sets, seed, num_threads, console
+) -> InstructionTuning:
     """The ``demos`` optimizer (``optimizers.demos``) in the record shape the other optimizers use."""
     from fama_dspy.optimizers.demos import select_demos
     from fama_dspy.optimizers.program import instructions
@@ -191,14 +242,28 @@ def _tune_demos(agent, trainset, valset, *, num_demos, demo_sets, seed, num_thre
 
     before = instructions(agent)
     with measure_lm_usage() as usage:
-        selection = select_demos(agent, trainset, valset, k=num_demos, n_sets=demo_sets, seed=seed,
-                                 num_threads=num_threads, progress=console.print if console else None)
+        selection = select_demos(
+            agent,
+            trainset,
+            valset,
+            k=num_demos,
+            n_sets=demo_sets,
+            seed=seed,
+            num_threads=num_threads,
+            progress=console.print if console else None,
+        )
     best = max((c["val_exact"] for c in selection.scores), default=None)
     names = [n for n, p in selection.program.named_predictors() if p.demos]
     return InstructionTuning(
-        program=selection.program, optimizer="demos", budget={"candidate_sets": demo_sets, "k": num_demos},
-        usage=usage.as_dict(), instructions_before=before, instructions_after=instructions(selection.program),
-        val_score=best, details=selection.record(), changed_demos=names,
+        program=selection.program,
+        optimizer="demos",
+        budget={"candidate_sets": demo_sets, "k": num_demos},
+        usage=usage.as_dict(),
+        instructions_before=before,
+        instructions_after=instructions(selection.program),
+        val_score=best,
+        details=selection.record(),
+        changed_demos=names,
     )
 
 
@@ -258,32 +323,58 @@ def tune_program_activation(
     tuned = load_program(program) if isinstance(program, (str, Path)) else program
     if tuned is not None:
         base = tuned.base
-    ds = load_or_build(domain, split, task_ids=task_ids, num_tasks=num_tasks, solo=solo_decisions,
-                       allow_test_split=allow_test_split, root=dataset_root)
+    ds = load_or_build(
+        domain,
+        split,
+        task_ids=task_ids,
+        num_tasks=num_tasks,
+        solo=solo_decisions,
+        allow_test_split=allow_test_split,
+        root=dataset_root,
+    )
     units = decision_units(to_examples(ds), num_threads=num_threads)
     if solo_domain is not None:
         from fama_dspy.harness.tasks import load_tasks
 
-        solo_ids = list(solo_task_ids) if solo_task_ids is not None else [
-            t.id for t in load_tasks(solo_domain, solo_split, num_tasks=solo_num_tasks, solo=True)]
-        units += solo_episode_units(solo_domain, solo_ids, split=solo_split, trials=solo_trials,
-                                    max_steps=solo_max_steps)
+        solo_ids = (
+            list(solo_task_ids)
+            if solo_task_ids is not None
+            else [t.id for t in load_tasks(solo_domain, solo_split, num_tasks=solo_num_tasks, solo=True)]
+        )
+        units += solo_episode_units(
+            solo_domain, solo_ids, split=solo_split, trials=solo_trials, max_steps=solo_max_steps
+        )
     study_name = study_name or f"{domain}-{base}-activation"
     storage = storage or Path(runs_dir) / "tune" / f"{study_name}.db"
     decoding_kw = {k: v for k, v in (("decoding", decoding), ("id_policy", id_policy)) if v}
     factory = default_agent_factory(base=base, instructions_from=tuned, **decoding_kw)
     with dspy.context(lm=lm):
         report = tune_activation(
-            profile, units, storage=storage, study_name=study_name, n_trials=n_trials, seed=seed, space=space,
-            objective=objective, agent_factory=factory, workdir=Path(runs_dir) / "tune" / f"{study_name}-runs",
+            profile,
+            units,
+            storage=storage,
+            study_name=study_name,
+            n_trials=n_trials,
+            seed=seed,
+            space=space,
+            objective=objective,
+            agent_factory=factory,
+            workdir=Path(runs_dir) / "tune" / f"{study_name}-runs",
             progress=progress,
         )
     config = best_config(report, space)
     specialists = config.specialists(profile)
     best = factory(config, specialists)
-    metadata = {"activation": {"study": report.as_dict(), "config": config.as_dict()},
-                "data": {"domain": domain, "split": split, "units": len(units), "solo_domain": solo_domain,
-                         "solo_split": solo_split}}
+    metadata = {
+        "activation": {"study": report.as_dict(), "config": config.as_dict()},
+        "data": {
+            "domain": domain,
+            "split": split,
+            "units": len(units),
+            "solo_domain": solo_domain,
+            "solo_split": solo_split,
+        },
+    }
     if tuned is not None and "tuning" in tuned.program_info:
         metadata["tuning"] = tuned.program_info["tuning"]
     path = Path(out) if out is not None else default_program_path(study_name)

@@ -33,7 +33,13 @@ DEFAULT_PROGRAM_DIR = Path("data/compiled")
 NON_PREDICTOR_KEYS = ("fama", "fama_program", "metadata")
 #: Saved settings that ``FamaAgent.load_state`` re-applies, so an override must be merged into them.
 _SETTING_OVERRIDES = (
-    "verify_and_revise", "follow_up_prompting", "max_workers", "gates", "memory_k", "tor_min_chars", "decoding",
+    "verify_and_revise",
+    "follow_up_prompting",
+    "max_workers",
+    "gates",
+    "memory_k",
+    "tor_min_chars",
+    "decoding",
     "id_policy",
 )
 
@@ -100,7 +106,9 @@ def read_program_file(path: Path | str) -> dict[str, Any]:
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ConfigError(f"Compiled program {path} is not readable JSON: {exc}") from None
     if not isinstance(state, dict) or not isinstance(state.get("fama"), dict):
-        raise ConfigError(f"{path} holds no FamaAgent settings (no 'fama' block); was it saved by a FamaAgent?")
+        raise ConfigError(
+            f"{path} holds no FamaAgent settings (no 'fama' block); was it saved by a FamaAgent?"
+        )
     program = state.get("fama_program")
     version = program.get("schema_version") if isinstance(program, dict) else None
     if version != PROGRAM_SCHEMA_VERSION:
@@ -118,11 +126,15 @@ def load_program(path: Path | str, **overrides: Any) -> FamaAgent:
     settings = dict(state["fama"])
     for key in ("base", "specialists"):
         if key in overrides and overrides[key] != settings.get(key):
-            raise ConfigError(f"{key} is part of the compiled program ({settings.get(key)!r}); it cannot be overridden.")
+            raise ConfigError(
+                f"{key} is part of the compiled program ({settings.get(key)!r}); it cannot be overridden."
+            )
     try:
         agent = FamaAgent(**{**settings, **overrides})
     except TypeError as exc:
-        raise ConfigError(f"Compiled program {path} has settings this fama-dspy does not know: {exc}") from None
+        raise ConfigError(
+            f"Compiled program {path} has settings this fama-dspy does not know: {exc}"
+        ) from None
     expected = {name for name, _ in agent.named_parameters()}
     stored = {k for k in state if k not in NON_PREDICTOR_KEYS}
     if expected != stored:

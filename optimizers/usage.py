@@ -55,7 +55,12 @@ class UsageReport:
         self.completion_chars += other.completion_chars
 
     def as_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "cache_hits": self.cache_hits, "hit_rate": self.hit_rate, "est_tokens": self.est_tokens}
+        return {
+            **asdict(self),
+            "cache_hits": self.cache_hits,
+            "hit_rate": self.hit_rate,
+            "est_tokens": self.est_tokens,
+        }
 
 
 def _prompt_chars(inputs: dict[str, Any]) -> int:

@@ -41,8 +41,20 @@ def main() -> None:
     base = by_config[args.base]
 
     table = Table(title=f"{len(units)} decision points answered by every configuration; Δ vs {args.base}")
-    for column in ("config", "name", "exact", "Δ exact [95% CI]", "Δ name [95% CI]", "exact der./non-der.",
-                   "msg for call", "parse fail", "cut", "unseen-id calls", "gen tok/dec", "s/dec"):
+    for column in (
+        "config",
+        "name",
+        "exact",
+        "Δ exact [95% CI]",
+        "Δ name [95% CI]",
+        "exact der./non-der.",
+        "msg for call",
+        "parse fail",
+        "cut",
+        "unseen-id calls",
+        "gen tok/dec",
+        "s/dec",
+    ):
         table.add_column(column, justify="left" if column == "config" else "right")
     for name in names:
         rs = [by_config[name][u] for u in units]
@@ -57,7 +69,9 @@ def main() -> None:
         gen = sum((r.get("usage") or {}).get("completion_tokens", 0) for r in served) / max(1, len(served))
         secs = sum(float(r.get("latency_s") or 0) for r in served) / max(1, len(served))
         table.add_row(
-            name, f"{sum(nm):.0f}/{n}", f"{sum(exact):.0f}/{n}",
+            name,
+            f"{sum(nm):.0f}/{n}",
+            f"{sum(exact):.0f}/{n}",
             f"{100 * d_exact.estimate:+.1f} [{100 * d_exact.low:+.1f}, {100 * d_exact.high:+.1f}]",
             f"{100 * d_name.estimate:+.1f} [{100 * d_name.low:+.1f}, {100 * d_name.high:+.1f}]",
             f"{sum(r['exact_ok'] for r in der)}/{len(der)} · {sum(r['exact_ok'] for r in non)}/{len(non)}",
@@ -65,7 +79,8 @@ def main() -> None:
             str(sum(int(r.get("parse_failures") or 0) for r in rs)),
             str(sum(int(r.get("truncations") or 0) for r in rs)),
             str(sum(int(r.get("unseen_id_calls") or 0) for r in rs)),
-            f"{gen:.0f}", f"{secs:.1f}",
+            f"{gen:.0f}",
+            f"{secs:.1f}",
         )
     Console(width=200).print(table)
 

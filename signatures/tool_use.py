@@ -26,7 +26,9 @@ class ToolUse(dspy.Signature):
 
     policy: str = dspy.InputField(desc="rules you must follow")
     tools: str = dspy.InputField(desc="name(arg: type, * = required) - description")
-    ticket: str | None = dspy.InputField(desc="solo task: no user is present; only call tools, `done` when finished")
+    ticket: str | None = dspy.InputField(
+        desc="solo task: no user is present; only call tools, `done` when finished"
+    )
     conversation: str = dspy.InputField(desc="transcript so far, oldest first")
     context: str | None = dspy.InputField(desc="notes from helper agents for this step")
     feedback: str | None = dspy.InputField(desc="why your previous answer was rejected; fix it")

@@ -43,7 +43,9 @@ class UserTurn(dspy.Signature):
 UserTurnWithDevice = (
     UserTurn.append(
         "device_tools",
-        dspy.InputField(desc="tools on your own device you can run when the agent asks: name(args) - description"),
+        dspy.InputField(
+            desc="tools on your own device you can run when the agent asks: name(args) - description"
+        ),
         type_=str,
     )
     .insert(
@@ -55,7 +57,9 @@ UserTurnWithDevice = (
     .insert(
         1,
         "tool_arguments",
-        dspy.OutputField(desc='the tool\'s arguments as a JSON object, "{}" when it takes none or no tool is run'),
+        dspy.OutputField(
+            desc='the tool\'s arguments as a JSON object, "{}" when it takes none or no tool is run'
+        ),
         type_=str,
     )
 )

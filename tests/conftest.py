@@ -27,41 +27,70 @@ FAST_MODEL = "qwen2.5-coder-0.5b"
 
 POLICY = "Authenticate the user by user id before any change. Orders can be cancelled only while pending."
 TOOLS = [
-    ToolSpec(name="get_order", description="Look up an order.", writes=False,
-             parameters={"type": "object", "properties": {"order_id": {"type": "string"}}, "required": ["order_id"]}),
-    ToolSpec(name="cancel_order", description="Cancel a pending order.",
-             parameters={"type": "object", "properties": {"order_id": {"type": "string"},
-                                                          "reason": {"type": "string"}}, "required": ["order_id"]}),
+    ToolSpec(
+        name="get_order",
+        description="Look up an order.",
+        writes=False,
+        parameters={
+            "type": "object",
+            "properties": {"order_id": {"type": "string"}},
+            "required": ["order_id"],
+        },
+    ),
+    ToolSpec(
+        name="cancel_order",
+        description="Cancel a pending order.",
+        parameters={
+            "type": "object",
+            "properties": {"order_id": {"type": "string"}, "reason": {"type": "string"}},
+            "required": ["order_id"],
+        },
+    ),
     ToolSpec(name="done", description="Finish the task.", parameters={"type": "object", "properties": {}}),
 ]
-LONG_OUTPUT = '{"order_id": "#W1", "status": "pending", "items": [' + ", ".join(
-    f'{{"item_id": "{i}", "price": {i}.5}}' for i in range(60)) + "]}"
+LONG_OUTPUT = (
+    '{"order_id": "#W1", "status": "pending", "items": ['
+    + ", ".join(f'{{"item_id": "{i}", "price": {i}.5}}' for i in range(60))
+    + "]}"
+)
 
 
 @pytest.fixture
 def state() -> DecisionState:
     """A user asked to cancel an order; the agent looked it up and got a long result."""
-    return DecisionState(policy=POLICY, tools=TOOLS, messages=[
-        Message(role="assistant", content="Hi! How can I help you today?"),
-        Message(role="user", content="Please cancel order #W1, I am user u1."),
-        Message(role="assistant", tool_calls=[ToolCall(name="get_order", arguments={"order_id": "#W1"}, id="c1")]),
-        Message(role="tool", tool_name="get_order", content=LONG_OUTPUT),
-    ])
+    return DecisionState(
+        policy=POLICY,
+        tools=TOOLS,
+        messages=[
+            Message(role="assistant", content="Hi! How can I help you today?"),
+            Message(role="user", content="Please cancel order #W1, I am user u1."),
+            Message(
+                role="assistant",
+                tool_calls=[ToolCall(name="get_order", arguments={"order_id": "#W1"}, id="c1")],
+            ),
+            Message(role="tool", tool_name="get_order", content=LONG_OUTPUT),
+        ],
+    )
 
 
 @pytest.fixture
 def fresh_state() -> DecisionState:
     """Only the user's first request: no tool output yet."""
-    return DecisionState(policy=POLICY, tools=TOOLS, messages=[
-        Message(role="assistant", content="Hi! How can I help you today?"),
-        Message(role="user", content="Where is my order #W1?"),
-    ])
+    return DecisionState(
+        policy=POLICY,
+        tools=TOOLS,
+        messages=[
+            Message(role="assistant", content="Hi! How can I help you today?"),
+            Message(role="user", content="Where is my order #W1?"),
+        ],
+    )
 
 
 @pytest.fixture
 def scripted():
     """``scripted(script, delay=0)`` -> engine; the LM is active for the rest of the test."""
     with ExitStack() as stack:
+
         def make(script, delay: float = 0.0):
             lm, engine = scripted_lm(script, delay)
             stack.enter_context(dspy.context(lm=lm))

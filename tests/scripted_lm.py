@@ -79,12 +79,24 @@ class ScriptedEngine:
         self._used: dict[str, int] = {}
 
     def complete(self, request):
-        system = request.system if isinstance(request.system, str) else "".join(p.text for p in request.system or ())
+        system = (
+            request.system
+            if isinstance(request.system, str)
+            else "".join(p.text for p in request.system or ())
+        )
         messages = [_message_dict(m) for m in request.messages]
         role = "agent" if request.tools else next((r for r, m in ROLE_MARKERS if m in system), "unknown")
         with self._lock:
-            self.calls.append(Call(role, system, messages, [t.name for t in request.tools],
-                                   threading.current_thread().name, request.config))
+            self.calls.append(
+                Call(
+                    role,
+                    system,
+                    messages,
+                    [t.name for t in request.tools],
+                    threading.current_thread().name,
+                    request.config,
+                )
+            )
             answers = self.script.get(role)
             if not answers:
                 raise AssertionError(f"unscripted LM call for role {role!r}")
@@ -99,12 +111,19 @@ class ScriptedEngine:
         if isinstance(answer, dict):
             finish = answer.get("finish_reason", "stop")
             parts = [TextPart(answer["text"])] if answer.get("text") else []
-            parts += [ToolCallPart(id=f"call_{i}_{j}", name=c["name"], input=c["args"])
-                      for j, c in enumerate(answer.get("tool_calls") or [])]
+            parts += [
+                ToolCallPart(id=f"call_{i}_{j}", name=c["name"], input=c["args"])
+                for j, c in enumerate(answer.get("tool_calls") or [])
+            ]
         else:
             parts = [TextPart(answer)]
-        return Response(id=None, model=request.model, message=Message.assistant(parts), finish_reason=finish,
-                        usage=Usage(input_tokens=PROMPT_TOKENS, output_tokens=COMPLETION_TOKENS))
+        return Response(
+            id=None,
+            model=request.model,
+            message=Message.assistant(parts),
+            finish_reason=finish,
+            usage=Usage(input_tokens=PROMPT_TOKENS, output_tokens=COMPLETION_TOKENS),
+        )
 
     def roles(self) -> list[str]:
         return [c.role for c in self.calls]
@@ -116,7 +135,11 @@ class ScriptedEngine:
 def _message_dict(m) -> dict:
     text = "".join(getattr(p, "text", "") or "" for p in m.parts)
     calls = [p.name for p in m.parts if getattr(p, "type", "") == "tool_call"]
-    results = ["".join(getattr(c, "text", "") for c in p.content) for p in m.parts if getattr(p, "type", "") == "tool_result"]
+    results = [
+        "".join(getattr(c, "text", "") for c in p.content)
+        for p in m.parts
+        if getattr(p, "type", "") == "tool_result"
+    ]
     return {"role": m.role, "content": text or "\n".join(results), "tool_calls": calls}
 
 

@@ -6,8 +6,10 @@ from scripted_lm import ScriptedEngine, action_reply, tool_call_reply
 
 from fama_dspy.adapters import JSONModeAdapter, NativeToolCallingAdapter
 
-TOOL = {"type": "function", "function": {"name": "get_order", "description": "d",
-                                         "parameters": {"type": "object", "properties": {}}}}
+TOOL = {
+    "type": "function",
+    "function": {"name": "get_order", "description": "d", "parameters": {"type": "object", "properties": {}}},
+}
 
 
 class SchemaCapableEngine(ScriptedEngine):
@@ -49,18 +51,25 @@ def run_fc(engine, **inputs):
 
 def test_native_adapter_sends_tools_and_a_chat_dialogue():
     engine = ScriptedEngine({"agent": [tool_call_reply("get_order", order_id="#W1")]})
-    pred = run_fc(engine, context="## Notes\nuse ids", dialogue=[
-        {"role": "user", "content": "where is #W1?"},
-        {"role": "assistant", "content": "Checking."},
-        {"role": "user", "content": "thanks"},
-    ])
+    pred = run_fc(
+        engine,
+        context="## Notes\nuse ids",
+        dialogue=[
+            {"role": "user", "content": "where is #W1?"},
+            {"role": "assistant", "content": "Checking."},
+            {"role": "user", "content": "thanks"},
+        ],
+    )
     call = engine.calls[0]
     assert call.tools == ["get_order"]
     assert call.system.startswith(ToolUseFunctionCalling.instructions)
     assert "# Policy\nBe kind." in call.system and "# Context\n## Notes\nuse ids" in call.system
     assert "# Feedback" not in call.system and "get_order" not in call.system
     assert [(m["role"], m["content"]) for m in call.messages] == [
-        ("user", "where is #W1?"), ("assistant", "Checking."), ("user", "thanks")]
+        ("user", "where is #W1?"),
+        ("assistant", "Checking."),
+        ("user", "thanks"),
+    ]
     assert pred.tool_calls.tool_calls[0].name == "get_order"
     assert pred.tool_calls.tool_calls[0].args == {"order_id": "#W1"}
 

@@ -80,12 +80,21 @@ def test_solo_fallback_ends_the_task(scripted, state):
     assert ToolUseAgent()(state=solo).action == AgentAction(kind="tool_call", tool_name="done")
 
 
-@pytest.mark.parametrize("bad, problem", [
-    (action_reply(kind="tool_call", tool_name="", arguments={}), "the tool name is empty"),
-    (action_reply(kind="tool_call", tool_name="cancel_order",
-                  arguments={"order_id": {"type": "string", "description": "id"}}), "schema"),
-    (action_reply(kind="message", tool_name="cancel_order", message=""), "use kind 'tool_call'"),
-])
+@pytest.mark.parametrize(
+    "bad, problem",
+    [
+        (action_reply(kind="tool_call", tool_name="", arguments={}), "the tool name is empty"),
+        (
+            action_reply(
+                kind="tool_call",
+                tool_name="cancel_order",
+                arguments={"order_id": {"type": "string", "description": "id"}},
+            ),
+            "schema",
+        ),
+        (action_reply(kind="message", tool_name="cancel_order", message=""), "use kind 'tool_call'"),
+    ],
+)
 def test_degenerate_outputs_count_as_parse_failures(scripted, state, bad, problem):
     engine = scripted({"agent": [bad, CANCEL_REPLY]})
     pred = ToolUseAgent()(state=state)
@@ -116,8 +125,10 @@ def test_follow_up_prompting_adds_the_instruction(scripted, state):
 
 
 def test_another_adapter_can_be_chosen(scripted, state):
-    reply = ("[[ ## reasoning ## ]]\nx\n\n[[ ## action ## ]]\n"
-             '{"kind": "message", "message": "Hi"}\n\n[[ ## completed ## ]]')
+    reply = (
+        "[[ ## reasoning ## ]]\nx\n\n[[ ## action ## ]]\n"
+        '{"kind": "message", "message": "Hi"}\n\n[[ ## completed ## ]]'
+    )
     engine = scripted({"agent": [reply]})
     pred = ToolUseAgent(adapter=dspy.ChatAdapter())(state=state)
     assert pred.action.message == "Hi"
@@ -137,7 +148,13 @@ def test_fc_real_tool_calls(scripted, state):
 
 
 def test_fc_json_block_in_text_is_a_tool_call(scripted, state):
-    scripted({"agent": ['Cancelling now.\n```json\n{"name": "cancel_order", "arguments": {"order_id": "#W1"}}\n```']})
+    scripted(
+        {
+            "agent": [
+                'Cancelling now.\n```json\n{"name": "cancel_order", "arguments": {"order_id": "#W1"}}\n```'
+            ]
+        }
+    )
     pred = ToolUseAgent(mode="fc")(state=state)
     assert pred.action == CANCEL and pred.fc_text_tool_calls == 1
 
@@ -149,8 +166,15 @@ def test_fc_text_is_a_message(scripted, state):
 
 
 def test_fc_empty_reply_and_nameless_call_are_retried(scripted, state):
-    engine = scripted({"agent": ["", '```json\n{"name": "", "arguments": {}}\n```',
-                                 tool_call_reply("cancel_order", order_id="#W1")]})
+    engine = scripted(
+        {
+            "agent": [
+                "",
+                '```json\n{"name": "", "arguments": {}}\n```',
+                tool_call_reply("cancel_order", order_id="#W1"),
+            ]
+        }
+    )
     agent = ToolUseAgent(mode="fc")
     first = agent(state=state)
     assert first.fallback and first.parse_failures == 2 and first.action.message == FALLBACK_MESSAGE
@@ -187,7 +211,9 @@ def test_save_load_round_trip(tmp_path, mode):
 def test_solo_react_uses_a_tool_call_only_signature(state):
     """In solo mode the model cannot choose to write to an absent user: its output is a tool call."""
     solo = state.model_copy(update={"ticket": "Create a task for user_1."})
-    lm, engine = scripted_lm({"agent": [json.dumps({"reasoning": "r", "call": {"tool_name": "get_users", "arguments": {}}})]})
+    lm, engine = scripted_lm(
+        {"agent": [json.dumps({"reasoning": "r", "call": {"tool_name": "get_users", "arguments": {}}})]}
+    )
     with dspy.context(lm=lm):
         pred = ToolUseAgent(mode="react")(state=solo)
     assert pred.action == AgentAction(kind="tool_call", tool_name="get_users", arguments={})

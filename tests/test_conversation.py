@@ -15,8 +15,11 @@ from fama_dspy.conversation import (
 SPEC = ToolSpec(
     name="book",
     description="Book a flight.\nSecond line is dropped.",
-    parameters={"type": "object", "properties": {"flight": {"type": "string"}, "seats": {"type": "integer"}},
-                "required": ["flight"]},
+    parameters={
+        "type": "object",
+        "properties": {"flight": {"type": "string"}, "seats": {"type": "integer"}},
+        "required": ["flight"],
+    },
 )
 
 
@@ -30,13 +33,17 @@ def test_tool_spec_renderings():
 
 
 def test_decision_state_views():
-    state = DecisionState(policy="p", tools=[SPEC], messages=[
-        Message(role="user", content="first"),
-        Message(role="assistant", tool_calls=[ToolCall(name="book", arguments={"flight": "F1"})]),
-        Message(role="tool", tool_name="book", content="booked"),
-        Message(role="assistant", content="Done."),
-        Message(role="user", content="second"),
-    ])
+    state = DecisionState(
+        policy="p",
+        tools=[SPEC],
+        messages=[
+            Message(role="user", content="first"),
+            Message(role="assistant", tool_calls=[ToolCall(name="book", arguments={"flight": "F1"})]),
+            Message(role="tool", tool_name="book", content="booked"),
+            Message(role="assistant", content="Done."),
+            Message(role="user", content="second"),
+        ],
+    )
     assert not state.solo and DecisionState(policy="p", tools=[], ticket="t").solo
     assert state.tool("book") is SPEC and state.tool("nope") is None
     assert state.user_turns() == ["first", "second"]
@@ -51,11 +58,14 @@ def test_decision_state_views():
 
 
 def test_render_messages_numbers_turns_and_cuts_long_outputs():
-    text = render_messages([
-        Message(role="user", content="hi"),
-        Message(role="assistant", tool_calls=[ToolCall(name="book", arguments={"flight": "F1"})]),
-        Message(role="tool", tool_name="book", content="x" * 50, error=True),
-    ], max_tool_chars=10)
+    text = render_messages(
+        [
+            Message(role="user", content="hi"),
+            Message(role="assistant", tool_calls=[ToolCall(name="book", arguments={"flight": "F1"})]),
+            Message(role="tool", tool_name="book", content="x" * 50, error=True),
+        ],
+        max_tool_chars=10,
+    )
     assert text.splitlines() == [
         "[0] user: hi",
         '[1] assistant called book({"flight": "F1"})',
@@ -67,8 +77,13 @@ def test_render_messages_numbers_turns_and_cuts_long_outputs():
 def test_to_openai_messages_pairs_results_with_calls():
     messages = [
         Message(role="user", content="book two"),
-        Message(role="assistant", tool_calls=[ToolCall(name="book", arguments={"flight": "F1"}, id="a"),
-                                              ToolCall(name="book", arguments={"flight": "F2"})]),
+        Message(
+            role="assistant",
+            tool_calls=[
+                ToolCall(name="book", arguments={"flight": "F1"}, id="a"),
+                ToolCall(name="book", arguments={"flight": "F2"}),
+            ],
+        ),
         Message(role="tool", tool_name="book", content="ok 1"),
         Message(role="tool", tool_name="book", content=""),
         Message(role="assistant", content="Both booked."),

@@ -35,10 +35,14 @@ def test_constrained_is_the_default_and_sends_the_decisions_action_union(scripte
     assert engine.calls[0].config.max_tokens == 512
     # An invented tool or a missing required argument cannot be emitted.
     with pytest.raises(jsonschema.ValidationError):
-        jsonschema.validate({"kind": "tool_call", "tool_name": "refund", "arguments": {}}, schema["properties"]["action"])
+        jsonschema.validate(
+            {"kind": "tool_call", "tool_name": "refund", "arguments": {}}, schema["properties"]["action"]
+        )
     with pytest.raises(jsonschema.ValidationError):
-        jsonschema.validate({"kind": "tool_call", "tool_name": "cancel_order", "arguments": {}},
-                            schema["properties"]["action"])
+        jsonschema.validate(
+            {"kind": "tool_call", "tool_name": "cancel_order", "arguments": {}},
+            schema["properties"]["action"],
+        )
 
 
 def test_solo_schema_is_tool_calls_only(scripted, state):
@@ -89,7 +93,9 @@ def test_other_errors_are_not_taken_for_a_rejection(scripted, state):
 
 
 def test_a_truncated_answer_is_a_counted_parse_failure_even_when_it_parses(scripted, state):
-    cut_message = json.dumps({"reasoning": "x", "action": {"kind": "message", "message": "Your order was can"}})
+    cut_message = json.dumps(
+        {"reasoning": "x", "action": {"kind": "message", "message": "Your order was can"}}
+    )
     engine = scripted({"agent": [truncated(cut_message), CANCEL_REPLY]})
     pred = ToolUseAgent()(state=state)
     assert pred.action.tool_name == "cancel_order"
@@ -126,8 +132,14 @@ def test_unseen_id_calls_are_rejected_and_repaired_outside_constrained_decoding(
 
 
 def test_fc_unseen_id_call_is_rejected(scripted, state):
-    scripted({"agent": [{"tool_calls": [{"name": "cancel_order", "args": {"order_id": "#W999"}}]},
-                        {"tool_calls": [{"name": "cancel_order", "args": {"order_id": "#W1"}}]}]})
+    scripted(
+        {
+            "agent": [
+                {"tool_calls": [{"name": "cancel_order", "args": {"order_id": "#W999"}}]},
+                {"tool_calls": [{"name": "cancel_order", "args": {"order_id": "#W1"}}]},
+            ]
+        }
+    )
     pred = ToolUseAgent(mode="fc")(state=state)
     assert pred.action.arguments == {"order_id": "#W1"} and pred.unseen_id_rejections == 1
 
@@ -150,7 +162,12 @@ def test_decoding_is_recorded_and_saved(tmp_path, scripted, state):
     scripted({"agent": [CANCEL_REPLY]})
     agent = FamaAgent(specialists=["mem"], decoding="json", id_policy="free")
     info = agent(state=state).info
-    assert (info["decoding"], info["id_policy"], info["truncations"], info["unseen_id_rejections"]) == ("json", "free", 0, 0)
+    assert (info["decoding"], info["id_policy"], info["truncations"], info["unseen_id_rejections"]) == (
+        "json",
+        "free",
+        0,
+        0,
+    )
     path = tmp_path / "agent.json"
     agent.save(path)
     from fama_dspy.configs import load_agent
@@ -161,8 +178,12 @@ def test_decoding_is_recorded_and_saved(tmp_path, scripted, state):
 
 
 def test_decision_schema_without_reasoning():
-    state = DecisionState(policy="p", tools=[ToolSpec(name="done")], messages=[Message(role="user", content="hi")])
+    state = DecisionState(
+        policy="p", tools=[ToolSpec(name="done")], messages=[Message(role="user", content="hi")]
+    )
     schema = decision_schema(state, "action", reasoning=False)
     assert list(schema["properties"]) == ["action"]
-    jsonschema.validate(AgentAction(kind="message", message="Hello").model_dump(include={"kind", "message"}),
-                        action_schema(state))
+    jsonschema.validate(
+        AgentAction(kind="message", message="Hello").model_dump(include={"kind", "message"}),
+        action_schema(state),
+    )

@@ -12,8 +12,11 @@ from fama_dspy.harness.decisions import iter_decision_points
 
 # The scripted agent always searches the same made-up route: wrong on every airline point. (A
 # made-up *id* would be refused before it counts: the default id policy admits only seen ids.)
-LOOKUP = action_reply(kind="tool_call", tool_name="search_direct_flight",
-                      arguments={"origin": "AAA", "destination": "BBB", "date": "2024-01-01"})
+LOOKUP = action_reply(
+    kind="tool_call",
+    tool_name="search_direct_flight",
+    arguments={"origin": "AAA", "destination": "BBB", "date": "2024-01-01"},
+)
 SCRIPT = {
     "agent": [LOOKUP],
     "dce": [json_reply(rules=["Authenticate the user first"])],
@@ -45,7 +48,9 @@ def test_demo_pipeline_end_to_end(tmp_path, capsys):
     for path in result.reports.values():
         text = path.read_text()
         assert "react" in text and f"fama[react:{'+'.join(profile.recommended)}]" in text
-    decisions = [json.loads(line) for line in (tmp_path / "demo" / "test-decisions" / "decisions.jsonl").open()]
+    decisions = [
+        json.loads(line) for line in (tmp_path / "demo" / "test-decisions" / "decisions.jsonl").open()
+    ]
     assert {d["config"] for d in decisions} == {"react", f"fama[react:{'+'.join(profile.recommended)}]"}
     # Resume: a second run makes no new LM calls.
     calls = len(engine.calls)

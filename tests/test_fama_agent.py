@@ -42,7 +42,9 @@ def agent_prompt(engine, index=0) -> str:
     return engine.of("agent")[index].messages[-1]["content"]
 
 
-@pytest.mark.parametrize("active", [("dce",), ("tsa", "mem"), ("dce", "tor", "pln"), ("dce", "tsa", "tor", "pln", "mem")])
+@pytest.mark.parametrize(
+    "active", [("dce",), ("tsa", "mem"), ("dce", "tor", "pln"), ("dce", "tsa", "tor", "pln", "mem")]
+)
 def test_prompt_holds_exactly_the_active_sections(scripted, state, active):
     engine = scripted(script())
     pred = FamaAgent(specialists=active)(state=state)
@@ -73,10 +75,12 @@ def test_silent_specialists_add_nothing(scripted, fresh_state):
 
 def test_verifier_fail_triggers_one_revision(scripted, state):
     reason = "The user has not confirmed the cancellation."
-    engine = scripted(script(
-        agent=[CANCEL_REPLY, action_reply(kind="message", message=ASK.message)],
-        verdicts=[json_reply(verdict="FAIL", reason=reason)],
-    ))
+    engine = scripted(
+        script(
+            agent=[CANCEL_REPLY, action_reply(kind="message", message=ASK.message)],
+            verdicts=[json_reply(verdict="FAIL", reason=reason)],
+        )
+    )
     pred = FamaAgent(specialists=["dce", "ver"])(state=state)
     assert pred.action == ASK
     assert pred.info["revised"] is True
@@ -105,8 +109,14 @@ def test_fail_without_revision_when_disabled(scripted, state):
 
 
 def test_read_only_calls_and_messages_skip_the_verifier(scripted, fresh_state):
-    engine = scripted(script(agent=[action_reply(kind="tool_call", tool_name="get_order", arguments={"order_id": "#W1"}),
-                                    action_reply(kind="message", message="One moment.")]))
+    engine = scripted(
+        script(
+            agent=[
+                action_reply(kind="tool_call", tool_name="get_order", arguments={"order_id": "#W1"}),
+                action_reply(kind="message", message="One moment."),
+            ]
+        )
+    )
     agent = FamaAgent(specialists=["ver"])
     assert agent(state=fresh_state).info["verifier"] is None
     assert agent(state=fresh_state).info["verifier"] is None
@@ -114,8 +124,14 @@ def test_read_only_calls_and_messages_skip_the_verifier(scripted, fresh_state):
 
 
 def test_a_repeated_call_is_revised_without_a_verifier_lm_call(scripted, state):
-    engine = scripted(script(agent=[action_reply(kind="tool_call", tool_name="get_order", arguments={"order_id": "#W1"}),
-                                    action_reply(kind="message", message="Your order #W1 is pending.")]))
+    engine = scripted(
+        script(
+            agent=[
+                action_reply(kind="tool_call", tool_name="get_order", arguments={"order_id": "#W1"}),
+                action_reply(kind="message", message="Your order #W1 is pending."),
+            ]
+        )
+    )
     pred = FamaAgent(specialists=["ver"])(state=state)
     assert pred.action.message == "Your order #W1 is pending." and pred.info["revised"]
     assert engine.roles() == ["agent", "agent"]
@@ -150,15 +166,20 @@ def test_info_counts_calls_tokens_and_failures(scripted, state):
     pred = FamaAgent(specialists=["dce", "tsa"])(state=state)
     info = json.loads(json.dumps(pred.info))  # JSON-serialisable
     assert info["lm_calls"] == 4
-    assert info["usage"] == {"prompt_tokens": 4 * PROMPT_TOKENS, "completion_tokens": 4 * COMPLETION_TOKENS,
-                             "total_tokens": 4 * (PROMPT_TOKENS + COMPLETION_TOKENS)}
+    assert info["usage"] == {
+        "prompt_tokens": 4 * PROMPT_TOKENS,
+        "completion_tokens": 4 * COMPLETION_TOKENS,
+        "total_tokens": 4 * (PROMPT_TOKENS + COMPLETION_TOKENS),
+    }
     assert info["parse_failures"] == 1 and info["specialist_parse_failures"] == {"dce": 1}
     assert info["specialists_ran"] == ["tsa"] and info["fallback"] is False
     assert info["fc_text_tool_calls"] == 0 and info["verifier"] is None
 
 
 def test_fc_base_gets_the_context_in_its_system_message(scripted, state):
-    engine = scripted({**script(), "agent": ['```json\n{"name": "cancel_order", "arguments": {"order_id": "#W1"}}\n```']})
+    engine = scripted(
+        {**script(), "agent": ['```json\n{"name": "cancel_order", "arguments": {"order_id": "#W1"}}\n```']}
+    )
     pred = FamaAgent(base="fc", specialists=["pln", "mem"])(state=state)
     system = engine.of("agent")[0].system
     assert "# Context\n## Plan of remaining steps (PLN)" in system and HEADERS["mem"] in system
@@ -186,7 +207,13 @@ def test_follow_up_prompting_reaches_the_agent(scripted, state):
 def test_named_predictors_and_active_specialists():
     agent = FamaAgent(specialists=["MEM", "ver", "dce", "tor"])
     assert agent.active_specialists == ("dce", "tor", "ver", "mem")
-    assert [n for n, _ in agent.named_predictors()] == ["agent.decide", "agent.decide_solo", "dce.extract", "tor.reformat", "ver.verify"]
+    assert [n for n, _ in agent.named_predictors()] == [
+        "agent.decide",
+        "agent.decide_solo",
+        "dce.extract",
+        "tor.reformat",
+        "ver.verify",
+    ]
     assert not hasattr(agent, "tsa")
 
 
@@ -210,7 +237,9 @@ def test_states_stay_independent_between_decisions(scripted, state):
     engine = scripted(script())
     agent = FamaAgent(specialists=["mem"])
     agent(state=state)
-    later = state.model_copy(update={"messages": [*state.messages, Message(role="user", content="Also refund me.")]})
+    later = state.model_copy(
+        update={"messages": [*state.messages, Message(role="user", content="Also refund me.")]}
+    )
     agent(state=later)
     first, second = agent_prompt(engine, 0), agent_prompt(engine, 1)
     assert "Also refund me." not in first and "- Also refund me." in second

@@ -28,7 +28,12 @@ def test_identifier_rule_on_every_tau2_domain(domain):
 
     solo = domain in ("telecom", "mock")
     specs = tools_to_specs(agent_tools(make_environment(domain, solo), solo))
-    found = {k for s in specs for k, v in (s.parameters.get("properties") or {}).items() if is_identifier_param(k, v)}
+    found = {
+        k
+        for s in specs
+        for k, v in (s.parameters.get("properties") or {}).items()
+        if is_identifier_param(k, v)
+    }
     assert found == EXPECTED_ID_PARAMS[domain]
 
 
@@ -38,29 +43,62 @@ def test_explicit_metadata_wins_over_the_name():
     assert not is_identifier_param("flight_number") and not is_identifier_param("email")
 
 
-USER = {"user_id": "mia_li_3668", "reservations": ["4WQ150", "SDZQKO"],
-        "payment_methods": {"credit_card_123": {"source": "credit_card", "id": "credit_card_123"}},
-        "orders": [{"order_id": "#W100", "items": [{"item_id": "6777246137", "name": "lamp"}]}],
-        "note": "line L1002 was topped up"}
-GET_USER = ToolSpec(name="get_user_details", writes=False,
-                    parameters={"type": "object", "properties": {"user_id": {"type": "string"}}, "required": ["user_id"]})
-CANCEL = ToolSpec(name="cancel_reservation",
-                  parameters={"type": "object", "properties": {"reservation_id": {"type": "string"}},
-                              "required": ["reservation_id"]})
-EXCHANGE = ToolSpec(name="exchange", parameters={
-    "type": "object", "properties": {"order_id": {"type": "string"},
-                                     "item_ids": {"type": "array", "items": {"type": "string"}}},
-    "required": ["order_id", "item_ids"]})
+USER = {
+    "user_id": "mia_li_3668",
+    "reservations": ["4WQ150", "SDZQKO"],
+    "payment_methods": {"credit_card_123": {"source": "credit_card", "id": "credit_card_123"}},
+    "orders": [{"order_id": "#W100", "items": [{"item_id": "6777246137", "name": "lamp"}]}],
+    "note": "line L1002 was topped up",
+}
+GET_USER = ToolSpec(
+    name="get_user_details",
+    writes=False,
+    parameters={"type": "object", "properties": {"user_id": {"type": "string"}}, "required": ["user_id"]},
+)
+CANCEL = ToolSpec(
+    name="cancel_reservation",
+    parameters={
+        "type": "object",
+        "properties": {"reservation_id": {"type": "string"}},
+        "required": ["reservation_id"],
+    },
+)
+EXCHANGE = ToolSpec(
+    name="exchange",
+    parameters={
+        "type": "object",
+        "properties": {
+            "order_id": {"type": "string"},
+            "item_ids": {"type": "array", "items": {"type": "string"}},
+        },
+        "required": ["order_id", "item_ids"],
+    },
+)
 
 
 def looked_up_state() -> DecisionState:
-    return DecisionState(policy="p", tools=[GET_USER, CANCEL, EXCHANGE], messages=[
-        Message(role="user", content="Hi, I'm mia_li_3668. Cancel my trip please."),
-        Message(role="assistant", tool_calls=[ToolCall(name="get_user_details", arguments={"user_id": "mia_li_3668"})]),
-        Message(role="tool", tool_name="get_user_details", content=json.dumps(USER)),
-        Message(role="assistant", tool_calls=[ToolCall(name="cancel_reservation", arguments={"reservation_id": "ZZZ999"})]),
-        Message(role="tool", tool_name="cancel_reservation", content="Error: reservation ZZZ999 not found", error=True),
-    ])
+    return DecisionState(
+        policy="p",
+        tools=[GET_USER, CANCEL, EXCHANGE],
+        messages=[
+            Message(role="user", content="Hi, I'm mia_li_3668. Cancel my trip please."),
+            Message(
+                role="assistant",
+                tool_calls=[ToolCall(name="get_user_details", arguments={"user_id": "mia_li_3668"})],
+            ),
+            Message(role="tool", tool_name="get_user_details", content=json.dumps(USER)),
+            Message(
+                role="assistant",
+                tool_calls=[ToolCall(name="cancel_reservation", arguments={"reservation_id": "ZZZ999"})],
+            ),
+            Message(
+                role="tool",
+                tool_name="cancel_reservation",
+                content="Error: reservation ZZZ999 not found",
+                error=True,
+            ),
+        ],
+    )
 
 
 def test_seen_values_from_nested_tool_outputs_with_kind_and_source():
@@ -85,7 +123,8 @@ def test_unseen_ids_are_found_in_nested_arguments_and_explained():
     assert unseen_identifiers(CANCEL, {"reservation_id": "SDZQKO"}, seen) == []
     assert unseen_identifiers(CANCEL, {"reservation_id": "ABC123"}, seen) == [("reservation_id", "ABC123")]
     assert unseen_identifiers(EXCHANGE, {"order_id": "#W100", "item_ids": ["6777246137", "111"]}, seen) == [
-        ("item_ids", "111")]
+        ("item_ids", "111")
+    ]
     error = unseen_id_error("cancel_reservation", [("reservation_id", "ABC123")])
     assert "reservation_id='ABC123'" in error and "look it up" in error
 
@@ -93,25 +132,48 @@ def test_unseen_ids_are_found_in_nested_arguments_and_explained():
 def test_the_constrained_schema_enumerates_seen_ids_and_drops_calls_without_any():
     state = looked_up_state()
     schema = action_schema(state, "seen")
-    variants = {v["properties"]["tool_name"]["const"]: v for v in schema["anyOf"] if "tool_name" in v["properties"]}
-    assert set(variants["cancel_reservation"]["properties"]["arguments"]["properties"]["reservation_id"]["enum"]) >= {
-        "4WQ150", "SDZQKO"}
+    variants = {
+        v["properties"]["tool_name"]["const"]: v for v in schema["anyOf"] if "tool_name" in v["properties"]
+    }
+    assert set(
+        variants["cancel_reservation"]["properties"]["arguments"]["properties"]["reservation_id"]["enum"]
+    ) >= {"4WQ150", "SDZQKO"}
     assert "ZZZ999" not in json.dumps(variants["cancel_reservation"])
-    jsonschema.validate({"kind": "tool_call", "tool_name": "cancel_reservation",
-                         "arguments": {"reservation_id": "SDZQKO"}}, schema)
+    jsonschema.validate(
+        {"kind": "tool_call", "tool_name": "cancel_reservation", "arguments": {"reservation_id": "SDZQKO"}},
+        schema,
+    )
     with pytest.raises(jsonschema.ValidationError):
-        jsonschema.validate({"kind": "tool_call", "tool_name": "cancel_reservation",
-                             "arguments": {"reservation_id": "ABC123"}}, schema)
+        jsonschema.validate(
+            {
+                "kind": "tool_call",
+                "tool_name": "cancel_reservation",
+                "arguments": {"reservation_id": "ABC123"},
+            },
+            schema,
+        )
     # Nothing seen yet: a call that needs a reservation id is not offered; asking is.
-    fresh = DecisionState(policy="p", tools=[CANCEL], messages=[Message(role="user", content="cancel my trip")])
-    kinds = [v["properties"]["kind"]["const"] for v in action_schema(fresh, "seen")["anyOf"]] if "anyOf" in action_schema(
-        fresh, "seen") else [action_schema(fresh, "seen")["properties"]["kind"]["const"]]
+    fresh = DecisionState(
+        policy="p", tools=[CANCEL], messages=[Message(role="user", content="cancel my trip")]
+    )
+    kinds = (
+        [v["properties"]["kind"]["const"] for v in action_schema(fresh, "seen")["anyOf"]]
+        if "anyOf" in action_schema(fresh, "seen")
+        else [action_schema(fresh, "seen")["properties"]["kind"]["const"]]
+    )
     assert kinds == ["message"]
     assert "anyOf" in action_schema(fresh, "free")
 
 
-@pytest.mark.parametrize("domain, split, solo", [("airline", "train", False), ("retail", "train", False),
-                                                 ("mock", None, True), ("telecom", "train", True)])
+@pytest.mark.parametrize(
+    "domain, split, solo",
+    [
+        ("airline", "train", False),
+        ("retail", "train", False),
+        ("mock", None, True),
+        ("telecom", "train", True),
+    ],
+)
 def test_seen_policy_never_blocks_a_derivable_gold_call(domain, split, solo):
     from fama_dspy.harness.decisions import iter_decision_points
 

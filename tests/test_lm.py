@@ -68,8 +68,11 @@ class TestRealRoundTrips:
 
         route = lm_factory.resolve("local:qwen2.5-coder-0.5b")
         reply = litellm.completion(
-            model=route.litellm_model, messages=[{"role": "user", "content": "Reply with the word: pong"}],
-            max_tokens=8, temperature=0, **route.litellm_kwargs(),
+            model=route.litellm_model,
+            messages=[{"role": "user", "content": "Reply with the word: pong"}],
+            max_tokens=8,
+            temperature=0,
+            **route.litellm_kwargs(),
         )
         assert reply.choices[0].message.content.strip()
         assert reply.usage.prompt_tokens > 0
@@ -85,16 +88,25 @@ class TestRealRoundTrips:
         import litellm
 
         route = lm_factory.resolve("local:qwen2.5-coder-0.5b")
-        tools = [{
-            "type": "function",
-            "function": {
-                "name": "get_user_details",
-                "description": "Look up a user by id.",
-                "parameters": {"type": "object", "properties": {"user_id": {"type": "string"}}, "required": ["user_id"]},
-            },
-        }]
+        tools = [
+            {
+                "type": "function",
+                "function": {
+                    "name": "get_user_details",
+                    "description": "Look up a user by id.",
+                    "parameters": {
+                        "type": "object",
+                        "properties": {"user_id": {"type": "string"}},
+                        "required": ["user_id"],
+                    },
+                },
+            }
+        ]
         reply = litellm.completion(
-            model=route.litellm_model, tools=tools, max_tokens=96, temperature=0,
+            model=route.litellm_model,
+            tools=tools,
+            max_tokens=96,
+            temperature=0,
             messages=[{"role": "user", "content": "Look up the details of user mia_li_3668."}],
             **route.litellm_kwargs(),
         )

@@ -39,5 +39,8 @@ def test_total_usage_sums_over_calls():
     with dspy.track_usage() as tracker:
         ask(lm)
         ask(lm)
-    assert total_usage(tracker) == {"prompt_tokens": 2 * PROMPT_TOKENS, "completion_tokens": 2 * COMPLETION_TOKENS,
-                                    "total_tokens": 2 * (PROMPT_TOKENS + COMPLETION_TOKENS)}
+    assert total_usage(tracker) == {
+        "prompt_tokens": 2 * PROMPT_TOKENS,
+        "completion_tokens": 2 * COMPLETION_TOKENS,
+        "total_tokens": 2 * (PROMPT_TOKENS + COMPLETION_TOKENS),
+    }

@@ -13,7 +13,16 @@ from scripted_lm import json_reply, truncated
 from fama_dspy.action_parsing import FALLBACK_MESSAGE
 from fama_dspy.configs import build_agent
 
-JUNK_MARKERS = ("<think>", "</think>", "\x00", "###STOP###", "tool_name", '"arguments"', "<tool_call>", "(user_id=")
+JUNK_MARKERS = (
+    "<think>",
+    "</think>",
+    "\x00",
+    "###STOP###",
+    "tool_name",
+    '"arguments"',
+    "<tool_call>",
+    "(user_id=",
+)
 
 #: kind -> raw text the model writes where a message or call belongs.
 MALFORMED = {
@@ -40,8 +49,13 @@ SPECIALISTS = {
     "pln": [json_reply(steps=["cancel the order"])],
     "ver": [json_reply(verdict="PASS", reason="ok")],
 }
-CONFIGS = [("react", {}), ("fc", {}), ("irma", {}), ("fama", {"specialists": ["dce", "mem", "ver"]}),
-           ("fama", {"base": "fc", "specialists": ["pln", "mem"]})]
+CONFIGS = [
+    ("react", {}),
+    ("fc", {}),
+    ("irma", {}),
+    ("fama", {"specialists": ["dce", "mem", "ver"]}),
+    ("fama", {"base": "fc", "specialists": ["pln", "mem"]}),
+]
 MODES = ["constrained", "json", "free"]
 
 

@@ -35,14 +35,32 @@ def test_fama_episode_writes_a_complete_record_and_resumes(lm, tmp_path):
         return build_agent("fama", specialists=["dce", "mem"])
 
     with dspy.context(lm=lm):
-        [record] = run_episodes(factory, domain="mock", task_ids=["create_task_1"], solo=True, max_steps=6,
-                                out=out, config_name="fama[react:dce+mem]", progress=False)
+        [record] = run_episodes(
+            factory,
+            domain="mock",
+            task_ids=["create_task_1"],
+            solo=True,
+            max_steps=6,
+            out=out,
+            config_name="fama[react:dce+mem]",
+            progress=False,
+        )
         assert record["error"] is None, record["error"]
         assert record["reward"] in (0.0, 1.0) and record["termination"]
-        assert record["decisions"] and record["totals"]["lm_calls"] > 0 and record["totals"]["prompt_tokens"] > 0
+        assert (
+            record["decisions"] and record["totals"]["lm_calls"] > 0 and record["totals"]["prompt_tokens"] > 0
+        )
         assert any("dce" in (d.get("specialists") or []) for d in record["decisions"])
-        again = run_episodes(factory, domain="mock", task_ids=["create_task_1"], solo=True, max_steps=6,
-                             out=out, config_name="fama[react:dce+mem]", progress=False)
+        again = run_episodes(
+            factory,
+            domain="mock",
+            task_ids=["create_task_1"],
+            solo=True,
+            max_steps=6,
+            out=out,
+            config_name="fama[react:dce+mem]",
+            progress=False,
+        )
     assert len(calls) == 1, "the finished episode was run again instead of resumed"
     assert again == [record]
     assert len((out / "episodes.jsonl").read_text().splitlines()) == 1
@@ -53,10 +71,21 @@ def test_minimal_compile_saves_a_loadable_program(lm, tmp_path):
     from fama_dspy.optimizers.program import load_program
 
     result = compile_program(
-        build_agent("react"), domain="mock", split="base", lm=lm, solo_decisions=True, max_lm_calls=12,
-        held_out_fraction=0.34, val_fraction=0.34,
-        solo_task_ids=["create_task_1"], solo_max_steps=4, model_spec=FAST, out=tmp_path / "program.json",
-        dataset_root=tmp_path / "datasets", runs_dir=tmp_path / "runs", progress=False,
+        build_agent("react"),
+        domain="mock",
+        split="base",
+        lm=lm,
+        solo_decisions=True,
+        max_lm_calls=12,
+        held_out_fraction=0.34,
+        val_fraction=0.34,
+        solo_task_ids=["create_task_1"],
+        solo_max_steps=4,
+        model_spec=FAST,
+        out=tmp_path / "program.json",
+        dataset_root=tmp_path / "datasets",
+        runs_dir=tmp_path / "runs",
+        progress=False,
     )
     assert result.path.exists() and result.kept in {"tuned", "untuned"}
     program = load_program(result.path)
@@ -73,8 +102,15 @@ def test_judges_answer_on_a_validation_example(lm):
     assert set(report.judges) == {"DPV", "WRCO", "CM", "IFU"}
 
 
-@pytest.mark.parametrize("domain, split, solo", [("airline", "train", False), ("retail", "train", False),
-                                                 ("mock", None, True), ("telecom", "train", True)])
+@pytest.mark.parametrize(
+    "domain, split, solo",
+    [
+        ("airline", "train", False),
+        ("retail", "train", False),
+        ("mock", None, True),
+        ("telecom", "train", True),
+    ],
+)
 def test_constrained_decision_for_each_tau2_tool_set_is_schema_valid(lm, domain, split, solo):
     import jsonschema
 

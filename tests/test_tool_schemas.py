@@ -6,12 +6,22 @@ from fama_dspy.tool_schemas import MAX_ARRAY_ITEMS, MAX_STRING_CHARS, engine_sch
 PYDANTIC_STYLE = {
     "title": "book",
     "type": "object",
-    "$defs": {"Passenger": {"title": "Passenger", "type": "object",
-                            "properties": {"name": {"title": "Name", "type": "string"}}, "required": ["name"]}},
+    "$defs": {
+        "Passenger": {
+            "title": "Passenger",
+            "type": "object",
+            "properties": {"name": {"title": "Name", "type": "string"}},
+            "required": ["name"],
+        }
+    },
     "properties": {
-        "passengers": {"title": "Passengers", "type": "array",
-                       "items": {"anyOf": [{"$ref": "#/$defs/Passenger"},
-                                           {"type": "object", "additionalProperties": True}]}},
+        "passengers": {
+            "title": "Passengers",
+            "type": "array",
+            "items": {
+                "anyOf": [{"$ref": "#/$defs/Passenger"}, {"type": "object", "additionalProperties": True}]
+            },
+        },
         "cabin": {"title": "Cabin", "type": "string", "enum": ["economy", "business"], "default": "economy"},
     },
     "required": ["passengers", "ghost"],
@@ -33,22 +43,45 @@ def test_pydantic_dialect_becomes_plain_closed_bounded_json_schema():
 
 
 def test_type_aliases_of_other_benchmarks_are_mapped():
-    out = engine_schema({"type": "dict", "properties": {"n": {"type": "float"}, "k": {"type": "int"},
-                                                         "ok": {"type": "bool"}, "xs": {"type": "list"}}})
+    out = engine_schema(
+        {
+            "type": "dict",
+            "properties": {
+                "n": {"type": "float"},
+                "k": {"type": "int"},
+                "ok": {"type": "bool"},
+                "xs": {"type": "list"},
+            },
+        }
+    )
     assert out["type"] == "object"
-    assert [out["properties"][k]["type"] for k in ("n", "k", "ok", "xs")] == ["number", "integer", "boolean", "array"]
+    assert [out["properties"][k]["type"] for k in ("n", "k", "ok", "xs")] == [
+        "number",
+        "integer",
+        "boolean",
+        "array",
+    ]
 
 
 def test_empty_and_unbounded_forms():
     assert engine_schema(None) == {"type": "object", "properties": {}, "additionalProperties": False}
     loose = engine_schema({"type": "object", "properties": {"x": {"type": "string"}}}, bound=False)
     assert "maxLength" not in loose["properties"]["x"]
-    explicit_open = engine_schema({"type": "object", "properties": {"x": {"type": "string"}}, "additionalProperties": True})
+    explicit_open = engine_schema(
+        {"type": "object", "properties": {"x": {"type": "string"}}, "additionalProperties": True}
+    )
     assert explicit_open["additionalProperties"] is True
 
 
-@pytest.mark.parametrize("domain, split, solo", [("airline", "train", False), ("retail", "train", False),
-                                                 ("mock", None, True), ("telecom", "train", True)])
+@pytest.mark.parametrize(
+    "domain, split, solo",
+    [
+        ("airline", "train", False),
+        ("retail", "train", False),
+        ("mock", None, True),
+        ("telecom", "train", True),
+    ],
+)
 def test_engine_schemas_of_every_tau2_domain_admit_every_gold_call(domain, split, solo):
     from fama_dspy.harness.decisions import iter_decision_points
 

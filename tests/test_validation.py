@@ -4,8 +4,10 @@ from fama_dspy.conversation import ToolSpec
 from fama_dspy.validation import validate_action
 
 TOOLS = [
-    ToolSpec(name="get_user", parameters={"type": "object", "properties": {"user_id": {"type": "string"}},
-                                          "required": ["user_id"]}),
+    ToolSpec(
+        name="get_user",
+        parameters={"type": "object", "properties": {"user_id": {"type": "string"}}, "required": ["user_id"]},
+    ),
     ToolSpec(name="odd", parameters={"type": "not-a-type"}),
 ]
 
@@ -20,8 +22,13 @@ def test_valid_actions_pass():
 
 
 def test_messages_are_refused_in_solo_mode_and_when_empty():
-    assert "cannot write to the user" in validate_action(AgentAction(kind="message", message="hi"), TOOLS, solo=True)
-    assert validate_action(AgentAction(kind="message", message="  "), TOOLS) == "Your message to the user is empty."
+    assert "cannot write to the user" in validate_action(
+        AgentAction(kind="message", message="hi"), TOOLS, solo=True
+    )
+    assert (
+        validate_action(AgentAction(kind="message", message="  "), TOOLS)
+        == "Your message to the user is empty."
+    )
 
 
 def test_bad_tool_calls_get_an_actionable_error():
@@ -29,7 +36,9 @@ def test_bad_tool_calls_get_an_actionable_error():
     unknown = validate_action(call("get_usr", user_id="u1"), TOOLS)
     assert "Unknown tool 'get_usr'" in unknown and "get_user, odd" in unknown
     missing = validate_action(call("get_user"), TOOLS)
-    assert missing.startswith("Invalid arguments for get_user") and "'user_id' is a required property" in missing
+    assert (
+        missing.startswith("Invalid arguments for get_user") and "'user_id' is a required property" in missing
+    )
     wrong_type = validate_action(call("get_user", user_id=7), TOOLS)
     assert "(user_id)" in wrong_type
 

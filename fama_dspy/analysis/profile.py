@@ -139,4 +139,6 @@ class FailureProfile(BaseModel):
 
 def _model_key(name: str) -> str:
     key = name.strip().rstrip("/").rsplit("/", 1)[-1].lower()
-    return key.removeprefix("local:")  # "local:qwen2.5-coder-1.5b" is the embedded server's qwen2.5-coder-1.5b
+    return key.removeprefix(
+        "local:"
+    )  # "local:qwen2.5-coder-1.5b" is the embedded server's qwen2.5-coder-1.5b

@@ -23,25 +23,37 @@ _EXCERPT_CHARS = 160
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser(
-        "analyze", help="judge the failed episodes of a run and write its failure profile",
+        "analyze",
+        help="judge the failed episodes of a run and write its failure profile",
         description="Diagnoses go to <run>/diagnoses.jsonl as each is made (rerunning resumes); the profile "
         "names the smallest specialist subset that covers the failures.",
     )
     parser.add_argument("run_dir", type=Path, help="a `fama run --out` folder (holds episodes.jsonl)")
-    parser.add_argument("--out", type=Path, default=None,
-                        help="profile path (default: data/profiles/<model>__<domain>.json)")
+    parser.add_argument(
+        "--out", type=Path, default=None, help="profile path (default: data/profiles/<model>__<domain>.json)"
+    )
     add_model_args(parser)
     # No default: the agent model is the one `fama run` logged in the run folder, else "local".
     parser.set_defaults(model=None)
     group = parser.add_argument_group("analysis")
-    group.add_argument("--judge-model", default=None, help="model spec of the judges (default: the agent's model)")
+    group.add_argument(
+        "--judge-model", default=None, help="model spec of the judges (default: the agent's model)"
+    )
     group.add_argument("--config", default=None, help="configuration to analyse when the run holds several")
-    group.add_argument("--rerun-budget", type=int, default=0,
-                       help="episodes re-run with single specialists to learn which fixes what (0: prior only)")
-    group.add_argument("--base", default=None, choices=["react", "fc"],
-                       help="base agent of the re-runs (default: the run's)")
-    group.add_argument("--user-model", default=None,
-                       help="user simulator model of the re-runs, for runs with an LLM user (default: --model)")
+    group.add_argument(
+        "--rerun-budget",
+        type=int,
+        default=0,
+        help="episodes re-run with single specialists to learn which fixes what (0: prior only)",
+    )
+    group.add_argument(
+        "--base", default=None, choices=["react", "fc"], help="base agent of the re-runs (default: the run's)"
+    )
+    group.add_argument(
+        "--user-model",
+        default=None,
+        help="user simulator model of the re-runs, for runs with an LLM user (default: --model)",
+    )
     group.add_argument("--coverage", type=float, default=0.8, help="failure-mass share the subset must cover")
     group.add_argument("--budget", type=int, default=2, help="most specialists in the subset")
     group.add_argument("--concurrency", type=int, default=2, help="episodes judged (or re-run) at once")
@@ -63,8 +75,10 @@ def _agent_model(args: argparse.Namespace) -> tuple[str, str | None]:
     if args.model is None:
         return logged or "local", args.api_base or (logged_base if logged else None)
     if logged and logged != args.model:
-        console.print(f"[yellow]The run was made with model {escape(logged)} (run-log.jsonl), not "
-                      f"{escape(args.model)}: the profile is named after --model.[/yellow]")
+        console.print(
+            f"[yellow]The run was made with model {escape(logged)} (run-log.jsonl), not "
+            f"{escape(args.model)}: the profile is named after --model.[/yellow]"
+        )
     return args.model, args.api_base
 
 
@@ -90,24 +104,41 @@ def run_command(args: argparse.Namespace) -> int:
     judge_lm = make_lm(judge_spec, *judge_endpoint, temperature=args.temperature)
     rerun_kwargs: dict[str, Any] = {}
     if args.rerun_budget > 0:
-        agent_lm = judge_lm if judge_spec == model_spec else make_lm(
-            model_spec, api_base=api_base, api_key=args.api_key, temperature=args.temperature)
+        agent_lm = (
+            judge_lm
+            if judge_spec == model_spec
+            else make_lm(model_spec, api_base=api_base, api_key=args.api_key, temperature=args.temperature)
+        )
         rerun_kwargs["agent_lm"] = agent_lm
         users = {r.get("user") for r in records}
         user_spec = args.user_model or model_spec
         if "tau2" in users:
-            llm, llm_args = resolve(user_spec, api_base=api_base if user_spec == model_spec else None,
-                                    api_key=args.api_key if user_spec == model_spec else None).tau2_llm()
+            llm, llm_args = resolve(
+                user_spec,
+                api_base=api_base if user_spec == model_spec else None,
+                api_key=args.api_key if user_spec == model_spec else None,
+            ).tau2_llm()
             rerun_kwargs.update(user_llm=llm, user_llm_args=llm_args)
         if "fama" in users:
             rerun_kwargs["user_lm"] = agent_lm if user_spec == model_spec else make_lm(user_spec)
 
-    console.print(f"[bold]Failure analysis[/bold] of {escape(str(args.run_dir))} · {escape(config)} · {domain} · "
-                  f"agent model {escape(model)} · judges {escape(judge_name)}")
+    console.print(
+        f"[bold]Failure analysis[/bold] of {escape(str(args.run_dir))} · {escape(config)} · {domain} · "
+        f"agent model {escape(model)} · judges {escape(judge_name)}"
+    )
     diagnoses, profile = analyze_run(
-        args.run_dir, judge_lm, judge_name, model=model, config=config, rerun_budget=args.rerun_budget,
-        base=args.base, coverage_threshold=args.coverage, budget=args.budget, concurrency=args.concurrency,
-        progress=True, **rerun_kwargs,
+        args.run_dir,
+        judge_lm,
+        judge_name,
+        model=model,
+        config=config,
+        rerun_budget=args.rerun_budget,
+        base=args.base,
+        coverage_threshold=args.coverage,
+        budget=args.budget,
+        concurrency=args.concurrency,
+        progress=True,
+        **rerun_kwargs,
     )
     out = args.out or default_profile_path(model, domain)
     profile.save(out)
@@ -135,8 +166,13 @@ def category_table(diagnoses: list, profile) -> Table:
     for c in CATEGORIES:
         present = sum(bool(d.verdicts.get(c) and d.verdicts[c].occurred) for d in agent)
         unknown = sum(1 for d in agent if c in d.unknown_categories)
-        table.add_row(c, str(profile.category_counts.get(c, 0)),
-                      f"{100 * profile.category_frequencies.get(c, 0.0):.0f}%", str(present), str(unknown))
+        table.add_row(
+            c,
+            str(profile.category_counts.get(c, 0)),
+            f"{100 * profile.category_frequencies.get(c, 0.0):.0f}%",
+            str(present),
+            str(unknown),
+        )
     return table
 
 
@@ -145,36 +181,50 @@ def _excerpt(diagnosis, category: str, evidence) -> list[str]:
     rationale = verdict.rationale if verdict is not None else diagnosis.primary_rationale
     turns = verdict.evidence_turns if verdict is not None else []
     where = ", ".join(map(str, turns)) or "-"
-    lines = [f"task {diagnosis.task_id} (trial {diagnosis.trial}), turns {where}: {_clip(rationale or '(no rationale)')}"]
+    lines = [
+        f"task {diagnosis.task_id} (trial {diagnosis.trial}), turns {where}: {_clip(rationale or '(no rationale)')}"
+    ]
     if evidence is not None and turns:
         by_turn = {}
         for line in evidence.condensed_trajectory.splitlines():
             if line.startswith("[") and "]" in line:
-                by_turn.setdefault(line[1:line.index("]")], line)
+                by_turn.setdefault(line[1 : line.index("]")], line)
         lines += [f"    {_clip(by_turn[str(t)])}" for t in turns[:_EXCERPT_LINES] if str(t) in by_turn]
     return lines
 
 
-def print_report(out: Console, records: list[dict[str, Any]], diagnoses: list, profile, rows: list[dict[str, Any]],
-                 examples: int = 2) -> None:
+def print_report(
+    out: Console,
+    records: list[dict[str, Any]],
+    diagnoses: list,
+    profile,
+    rows: list[dict[str, Any]],
+    examples: int = 2,
+) -> None:
     """Counts per category, excluded failures, the recommended subset and why, example excerpts."""
     from fama_dspy.analysis.taxonomy import CATEGORIES
 
     failed = [d for d in diagnoses if d.failed]
     excluded = [d for d in failed if not d.agent_caused]
-    out.print(f"{len(records)} episode(s), {len(failed)} failed and diagnosed, {len(excluded)} excluded as "
-              f"not agent-caused, {profile.n_without_primary} without a primary error.")
+    out.print(
+        f"{len(records)} episode(s), {len(failed)} failed and diagnosed, {len(excluded)} excluded as "
+        f"not agent-caused, {profile.n_without_primary} without a primary error."
+    )
     out.print(category_table(diagnoses, profile))
     if excluded:
         out.print("[bold]Excluded (user simulator or task, not the agent):[/bold]")
         for d in excluded[: 2 * examples]:
-            out.print(f"  task {escape(d.task_id)} (trial {d.trial}) {d.non_agent}: {escape(_clip(d.non_agent_rationale))}")
+            out.print(
+                f"  task {escape(d.task_id)} (trial {d.trial}) {d.non_agent}: {escape(_clip(d.non_agent_rationale))}"
+            )
         if len(excluded) > 2 * examples:
             out.print(f"  … {len(excluded) - 2 * examples} more")
 
     subset = ", ".join(code.upper() for code in profile.recommended) or "none"
-    out.print(f"[bold]Recommended specialists:[/bold] {subset} (coverage {profile.coverage:.0%}, "
-              f"threshold {profile.coverage_threshold:.0%}, budget {profile.budget})")
+    out.print(
+        f"[bold]Recommended specialists:[/bold] {subset} (coverage {profile.coverage:.0%}, "
+        f"threshold {profile.coverage_threshold:.0%}, budget {profile.budget})"
+    )
     out.print(f"  {escape(profile.explanation)}")
     tried = {code: e for code, e in profile.evidence.items() if e.get("tried")}
     if tried:

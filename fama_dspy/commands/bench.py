@@ -73,11 +73,21 @@ class ConfigSpec:
     decoding: str | None = None
     id_policy: str | None = None
 
-    def agent_args(self, model: str, decoding: str | None = None, id_policy: str | None = None) -> argparse.Namespace:
+    def agent_args(
+        self, model: str, decoding: str | None = None, id_policy: str | None = None
+    ) -> argparse.Namespace:
         return argparse.Namespace(
-            agent=self.agent, base=self.base, specialists=self.specialists, profile=self.profile,
-            program=self.program, memory_k=None, no_verify_revise=False, name=None, model=model,
-            decoding=self.decoding or decoding, id_policy=self.id_policy or id_policy,
+            agent=self.agent,
+            base=self.base,
+            specialists=self.specialists,
+            profile=self.profile,
+            program=self.program,
+            memory_k=None,
+            no_verify_revise=False,
+            name=None,
+            model=model,
+            decoding=self.decoding or decoding,
+            id_policy=self.id_policy or id_policy,
         )
 
 
@@ -132,16 +142,22 @@ def _parse_config_body(spec: str) -> ConfigSpec:
     if kind == "fama":
         base, subset = _split_base(rest)
         if not subset:
-            raise ConfigError(f"config {spec!r}: give FAMA's specialists, e.g. fama:dce+mem or fama:fc:dce+mem")
+            raise ConfigError(
+                f"config {spec!r}: give FAMA's specialists, e.g. fama:dce+mem or fama:fc:dce+mem"
+            )
         return ConfigSpec(spec=spec, agent="fama", base=base, specialists=subset.replace("+", ","))
     if kind == "fama-profile":
         base, path = _split_base(rest)
         if not path:
-            raise ConfigError(f"config {spec!r}: give the failure profile, e.g. fama-profile:data/profile.json")
+            raise ConfigError(
+                f"config {spec!r}: give the failure profile, e.g. fama-profile:data/profile.json"
+            )
         return ConfigSpec(spec=spec, agent="fama", base=base, profile=path)
     if kind == "fama-compiled":
         if not rest:
-            raise ConfigError(f"config {spec!r}: give the compiled program, e.g. fama-compiled:data/compiled/x.json")
+            raise ConfigError(
+                f"config {spec!r}: give the compiled program, e.g. fama-compiled:data/compiled/x.json"
+            )
         return ConfigSpec(spec=spec, agent="fama-compiled", program=rest)
     raise ConfigError(
         f"unknown config {spec!r}; use react, fc, tau2-llm-agent, irma[:fc], fama[:fc]:CODES, "
@@ -284,8 +300,9 @@ def _resolve_configs(plan: BenchPlan, model: str) -> list[_Config]:
     resolved = []
     for spec in plan.configs:
         choice = agent_choice(spec.agent_args(model, plan.decoding, plan.id_policy), domain=plan.domain)
-        resolved.append(_Config(spec, choice.name, choice.description, config_base(spec), choice.factory,
-                                choice.tau2_llm))
+        resolved.append(
+            _Config(spec, choice.name, choice.description, config_base(spec), choice.factory, choice.tau2_llm)
+        )
     names = [c.name for c in resolved]
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
@@ -313,7 +330,13 @@ def _check_plan(plan: BenchPlan) -> None:
 
 
 def _manifest(
-    plan: BenchPlan, out: Path, model: str, temperature, seeds: list[int], configs: list[_Config], user_model: str | None
+    plan: BenchPlan,
+    out: Path,
+    model: str,
+    temperature,
+    seeds: list[int],
+    configs: list[_Config],
+    user_model: str | None,
 ) -> dict:
     """The new manifest, merged with the directory's existing one (refused if they disagree)."""
     from fama_dspy.report.manifest import MANIFEST_VERSION, package_versions, read_manifest
@@ -337,8 +360,10 @@ def _manifest(
         "trials": plan.trials,
         "seeds": seeds,
         "modes": list(plan.modes),
-        "configs": [{"name": c.name, "spec": c.spec.spec, "base": c.base, "description": c.description}
-                    for c in configs],
+        "configs": [
+            {"name": c.name, "spec": c.spec.spec, "base": c.base, "description": c.description}
+            for c in configs
+        ],
         "base_map": {c.name: c.base for c in configs},
         "versions": package_versions(),
     }
@@ -354,8 +379,10 @@ def _manifest(
                 "mixed with these. Use another --out, or the same settings to resume."
             )
     if old.get("versions") != fresh["versions"]:
-        console.print(f"[yellow]{escape(str(out))} was started with {escape(str(old.get('versions')))}; now "
-                      f"{escape(str(fresh['versions']))}: its records will mix versions.[/yellow]")
+        console.print(
+            f"[yellow]{escape(str(out))} was started with {escape(str(old.get('versions')))}; now "
+            f"{escape(str(fresh['versions']))}: its records will mix versions.[/yellow]"
+        )
     configs_by_name = {c["name"]: c for c in old.get("configs", [])}
     configs_by_name.update({c["name"]: c for c in fresh["configs"]})
     return {
@@ -403,22 +430,32 @@ def run_bench(
     temperature = (getattr(lm, "kwargs", None) or {}).get("temperature")
     configs = _resolve_configs(plan, model)
     if any(c.tau2_llm for c in configs) and tau2_agent_llm is None:
-        raise ConfigError("tau2-llm-agent needs the model as a LiteLLM string (the CLI builds it from --model)")
+        raise ConfigError(
+            "tau2-llm-agent needs the model as a LiteLLM string (the CLI builds it from --model)"
+        )
     if "interactive" in plan.modes and plan.user == "tau2" and user_llm is None:
-        raise ConfigError("the tau2 user simulator needs a LiteLLM model (the CLI builds it from --user-model)")
-    seeds = [plan.seed + i for i in range(plan.trials)] if plan.seed is not None else default_seeds(plan.trials)
+        raise ConfigError(
+            "the tau2 user simulator needs a LiteLLM model (the CLI builds it from --user-model)"
+        )
+    seeds = (
+        [plan.seed + i for i in range(plan.trials)] if plan.seed is not None else default_seeds(plan.trials)
+    )
     rollouts: TrialRollouts | None = None
     if plan.trials > 1:
         if not temperature:
-            console.print(f"[yellow]{plan.trials} trials at temperature {temperature}: a deterministic server "
-                          "repeats the same answer every trial. Use --temperature 0.7 for distinct trials.[/yellow]")
+            console.print(
+                f"[yellow]{plan.trials} trials at temperature {temperature}: a deterministic server "
+                "repeats the same answer every trial. Use --temperature 0.7 for distinct trials.[/yellow]"
+            )
         else:
             rollouts = TrialRollouts()
     out.mkdir(parents=True, exist_ok=True)
     user_model = None
     if "interactive" in plan.modes:
-        user_model = {"fama": _lm_label(user_lm) if user_lm is not None else model,
-                      "tau2": user_llm[0] if user_llm else None}.get(plan.user)
+        user_model = {
+            "fama": _lm_label(user_lm) if user_lm is not None else model,
+            "tau2": user_llm[0] if user_llm else None,
+        }.get(plan.user)
     manifest = _manifest(plan, out, model, temperature, seeds, configs, user_model)
     write_manifest(out, manifest)
     task_ids = plan.task_ids
@@ -428,20 +465,33 @@ def run_bench(
     with dspy.context(lm=lm):
         for mode in plan.modes:
             if mode == "decisions":
-                points = iter_decision_points(plan.domain, plan.split, task_ids=task_ids, num_tasks=num_tasks,
-                                              solo=plan.decision_view == "solo")
+                points = iter_decision_points(
+                    plan.domain,
+                    plan.split,
+                    task_ids=task_ids,
+                    num_tasks=num_tasks,
+                    solo=plan.decision_view == "solo",
+                )
                 if len(points) < RECOMMENDED_POINTS:
-                    console.print(f"[yellow]{len(points)} decision points: differences of a few points need ≥ "
-                                  f"{RECOMMENDED_POINTS} (one point = {100 / max(1, len(points)):.1f} %).[/yellow]")
+                    console.print(
+                        f"[yellow]{len(points)} decision points: differences of a few points need ≥ "
+                        f"{RECOMMENDED_POINTS} (one point = {100 / max(1, len(points)):.1f} %).[/yellow]"
+                    )
                 for config in configs:
                     if config.tau2_llm:
                         skipped.append(f"{config.name}: decisions (τ²'s llm_agent runs only as episodes)")
                         continue
-                    evaluate_decisions(config.factory(), points, out, config_name=config.name,
-                                       concurrency=plan.concurrency, progress=progress,
-                                       # a seed only labels a trial when it picks the trial's samples
-                                       seeds=seeds if rollouts else [None] * plan.trials,
-                                       lm_for_seed=(lambda s, base=lm: rollouts.lm_for(base, s)) if rollouts else None)
+                    evaluate_decisions(
+                        config.factory(),
+                        points,
+                        out,
+                        config_name=config.name,
+                        concurrency=plan.concurrency,
+                        progress=progress,
+                        # a seed only labels a trial when it picks the trial's samples
+                        seeds=seeds if rollouts else [None] * plan.trials,
+                        lm_for_seed=(lambda s, base=lm: rollouts.lm_for(base, s)) if rollouts else None,
+                    )
                 continue
             solo = mode == "solo"
             user_kwargs: dict[str, Any] = {}
@@ -451,17 +501,31 @@ def run_bench(
                 user_kwargs = {"user_llm": user_llm[0], "user_llm_args": user_llm[1]}
             for config in configs:
                 if config.tau2_llm:
-                    agent_kwargs: dict[str, Any] = {"agent_llm": tau2_agent_llm[0], "agent_llm_args": tau2_agent_llm[1]}
+                    agent_kwargs: dict[str, Any] = {
+                        "agent_llm": tau2_agent_llm[0],
+                        "agent_llm_args": tau2_agent_llm[1],
+                    }
                 elif rollouts is not None:
                     factory = config.factory
                     agent_kwargs = {"agent_factory": lambda f=factory: TrialSampledAgent(f(), rollouts)}
                 else:
                     agent_kwargs = {"agent_factory": config.factory}
                 run_episodes(
-                    **agent_kwargs, config_name=config.name, domain=plan.domain, split=plan.split,
-                    task_ids=task_ids, num_tasks=num_tasks, trials=plan.trials, seeds=seeds,
-                    max_steps=plan.max_steps, concurrency=plan.concurrency, solo=solo, user=plan.user,
-                    out=out, progress=progress, **user_kwargs,
+                    **agent_kwargs,
+                    config_name=config.name,
+                    domain=plan.domain,
+                    split=plan.split,
+                    task_ids=task_ids,
+                    num_tasks=num_tasks,
+                    trials=plan.trials,
+                    seeds=seeds,
+                    max_steps=plan.max_steps,
+                    concurrency=plan.concurrency,
+                    solo=solo,
+                    user=plan.user,
+                    out=out,
+                    progress=progress,
+                    **user_kwargs,
                 )
     for line in skipped:
         console.print(f"[yellow]skipped {escape(line)}[/yellow]")
@@ -485,7 +549,8 @@ def _print_cache_stats(lms: Sequence) -> None:
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser(
-        "bench", help="compare agent configurations on the same τ²-bench tasks, then write a report",
+        "bench",
+        help="compare agent configurations on the same τ²-bench tasks, then write a report",
         description="Every configuration runs on the same tasks, decision points, trials and seeds, into one "
         "run directory; rerunning the same command resumes. The report (report.md, summary.csv, "
         "summary.json, PNGs) is written to <out>/report.",
@@ -497,16 +562,33 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     parser.set_defaults(split="test", num_tasks=DEFAULT_NUM_TASKS)
     add_decoding_args(parser)
     bench = parser.add_argument_group("bench")
-    bench.add_argument("--configs", default=DEFAULT_CONFIGS, help=f"comma-separated (default {DEFAULT_CONFIGS})")
-    bench.add_argument("--modes", default=DEFAULT_MODES, help=f"comma-separated from {', '.join(MODES)} "
-                       f"(default {DEFAULT_MODES})")
-    bench.add_argument("--decision-view", default="interactive", choices=DECISION_VIEWS,
-                       help="decision points as the interactive agent or the solo agent sees them")
-    bench.add_argument("--user", default="fama", choices=["fama", "tau2", "scripted"],
-                       help="user simulator of interactive episodes")
-    bench.add_argument("--user-model", default=None, help="model spec of the user simulator (default: --model)")
+    bench.add_argument(
+        "--configs", default=DEFAULT_CONFIGS, help=f"comma-separated (default {DEFAULT_CONFIGS})"
+    )
+    bench.add_argument(
+        "--modes",
+        default=DEFAULT_MODES,
+        help=f"comma-separated from {', '.join(MODES)} (default {DEFAULT_MODES})",
+    )
+    bench.add_argument(
+        "--decision-view",
+        default="interactive",
+        choices=DECISION_VIEWS,
+        help="decision points as the interactive agent or the solo agent sees them",
+    )
+    bench.add_argument(
+        "--user",
+        default="fama",
+        choices=["fama", "tau2", "scripted"],
+        help="user simulator of interactive episodes",
+    )
+    bench.add_argument(
+        "--user-model", default=None, help="model spec of the user simulator (default: --model)"
+    )
     bench.add_argument("--trials", type=int, default=1)
-    bench.add_argument("--seed", type=int, default=None, help="base seed; trial i uses seed+i (default: τ²'s)")
+    bench.add_argument(
+        "--seed", type=int, default=None, help="base seed; trial i uses seed+i (default: τ²'s)"
+    )
     bench.add_argument("--max-steps", type=int, default=DEFAULT_MAX_STEPS)
     bench.add_argument("--concurrency", type=int, default=1, help="episodes (or points) in flight")
     bench.add_argument("--out", required=True, type=Path)
@@ -515,10 +597,20 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def plan_from_args(args: argparse.Namespace) -> BenchPlan:
     return BenchPlan(
-        domain=args.domain, configs=parse_configs(args.configs), modes=parse_modes(args.modes), split=args.split,
-        task_ids=task_ids_arg(args), num_tasks=args.num_tasks, trials=args.trials, seed=args.seed,
-        max_steps=args.max_steps, concurrency=args.concurrency, user=args.user, decision_view=args.decision_view,
-        decoding=args.decoding, id_policy=args.id_policy,
+        domain=args.domain,
+        configs=parse_configs(args.configs),
+        modes=parse_modes(args.modes),
+        split=args.split,
+        task_ids=task_ids_arg(args),
+        num_tasks=args.num_tasks,
+        trials=args.trials,
+        seed=args.seed,
+        max_steps=args.max_steps,
+        concurrency=args.concurrency,
+        user=args.user,
+        decision_view=args.decision_view,
+        decoding=args.decoding,
+        id_policy=args.id_policy,
     )
 
 
@@ -545,10 +637,17 @@ def bench_command(args: argparse.Namespace, lm=None) -> int:
     if any(spec.agent == "tau2-llm-agent" for spec in plan.configs):
         from fama_dspy.lm import resolve
 
-        tau2_agent_llm = resolve(args.model, api_base=args.api_base, api_key=args.api_key).tau2_llm(args.temperature)
-    console.print(escape(f"bench: {', '.join(s.spec for s in plan.configs)} · {', '.join(plan.modes)} · "
-                         f"model {model} · {plan.domain} {plan.split} · out {args.out}"))
-    result = run_bench(plan, args.out, lm, model=model, user_lm=user_lm, user_llm=user_llm,
-                       tau2_agent_llm=tau2_agent_llm)
+        tau2_agent_llm = resolve(args.model, api_base=args.api_base, api_key=args.api_key).tau2_llm(
+            args.temperature
+        )
+    console.print(
+        escape(
+            f"bench: {', '.join(s.spec for s in plan.configs)} · {', '.join(plan.modes)} · "
+            f"model {model} · {plan.domain} {plan.split} · out {args.out}"
+        )
+    )
+    result = run_bench(
+        plan, args.out, lm, model=model, user_lm=user_lm, user_llm=user_llm, tau2_agent_llm=tau2_agent_llm
+    )
     print_report(result.report, console)
     return 0

@@ -22,26 +22,43 @@ console = Console()
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser(
-        "compile", help="tune instructions with GEPA or MIPROv2 on train decision points and save the program",
+        "compile",
+        help="tune instructions with GEPA or MIPROv2 on train decision points and save the program",
         description="Claims are made on test tasks only, so the test split is refused unless --allow-test-split.",
     )
     add_model_args(parser)
     add_task_args(parser, default_domain="airline")
     add_agent_args(parser)
     group = parser.add_argument_group("compile")
-    group.add_argument("--optimizer", default="gepa", choices=["demos", "gepa", "mipro"],
-                       help="demos: k labeled demos from gold train decisions, chosen by validation score; "
-                            "gepa / mipro: instruction search (a stronger --reflection-model helps)")
+    group.add_argument(
+        "--optimizer",
+        default="gepa",
+        choices=["demos", "gepa", "mipro"],
+        help="demos: k labeled demos from gold train decisions, chosen by validation score; "
+        "gepa / mipro: instruction search (a stronger --reflection-model helps)",
+    )
     group.add_argument("--num-demos", type=int, default=3, help="demos: demonstrations per predictor")
     group.add_argument("--demo-sets", type=int, default=6, help="demos: candidate sets scored on validation")
-    group.add_argument("--budget", type=int, default=300, help="LM calls the optimizer may spend (task + reflection)")
-    group.add_argument("--reflection-model", default=None, help="GEPA reflection / MIPROv2 proposal model (default: --model)")
+    group.add_argument(
+        "--budget", type=int, default=300, help="LM calls the optimizer may spend (task + reflection)"
+    )
+    group.add_argument(
+        "--reflection-model", default=None, help="GEPA reflection / MIPROv2 proposal model (default: --model)"
+    )
     group.add_argument("--with-demos", action="store_true", help="MIPROv2: also select few-shot demos")
-    group.add_argument("--solo-domain", default=None, help="solo episodes for the acceptance check (default: the domain if solo)")
+    group.add_argument(
+        "--solo-domain",
+        default=None,
+        help="solo episodes for the acceptance check (default: the domain if solo)",
+    )
     group.add_argument("--solo-num-tasks", type=int, default=None)
     group.add_argument("--solo-max-steps", type=int, default=30, help="step limit of the acceptance episodes")
-    group.add_argument("--threads", type=int, default=1,
-                       help="decision points scored at once (the server batches up to its slot count)")
+    group.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="decision points scored at once (the server batches up to its slot count)",
+    )
     group.add_argument("--out", type=Path, default=None, help="default: data/compiled/<name>.json")
     group.add_argument("--allow-test-split", action="store_true")
     group.add_argument("--seed", type=int, default=0)
@@ -64,21 +81,46 @@ def run(args: argparse.Namespace) -> int:
     if choice.factory is None:
         from fama_dspy.errors import ConfigError
 
-        raise ConfigError("τ²'s reference agent has no DSPy predictors to compile; pick react, fc, irma or fama")
+        raise ConfigError(
+            "τ²'s reference agent has no DSPy predictors to compile; pick react, fc, irma or fama"
+        )
     started = time.perf_counter()
     result = compile_program(
-        choice.factory(), domain=args.domain, lm=lm, split=args.split, allow_test_split=args.allow_test_split,
-        optimizer=args.optimizer, max_lm_calls=args.budget, reflection_lm=reflection_lm, model_spec=args.model,
-        profile=args.profile, task_ids=task_ids_arg(args), num_tasks=args.num_tasks, with_demos=args.with_demos,
-        num_demos=args.num_demos, demo_sets=args.demo_sets,
-        solo_domain=args.solo_domain, solo_num_tasks=args.solo_num_tasks, solo_max_steps=args.solo_max_steps,
-        num_threads=args.threads, out=args.out,
-        name=args.name or f"{choice.name.replace('[', '_').replace(']', '').replace(':', '_').replace('+', '-')}"
+        choice.factory(),
+        domain=args.domain,
+        lm=lm,
+        split=args.split,
+        allow_test_split=args.allow_test_split,
+        optimizer=args.optimizer,
+        max_lm_calls=args.budget,
+        reflection_lm=reflection_lm,
+        model_spec=args.model,
+        profile=args.profile,
+        task_ids=task_ids_arg(args),
+        num_tasks=args.num_tasks,
+        with_demos=args.with_demos,
+        num_demos=args.num_demos,
+        demo_sets=args.demo_sets,
+        solo_domain=args.solo_domain,
+        solo_num_tasks=args.solo_num_tasks,
+        solo_max_steps=args.solo_max_steps,
+        num_threads=args.threads,
+        out=args.out,
+        name=args.name
+        or f"{choice.name.replace('[', '_').replace(']', '').replace(':', '_').replace('+', '-')}"
         f"__{args.domain}__{args.optimizer}",
-        seed=args.seed, console=console,
+        seed=args.seed,
+        console=console,
     )
-    console.print(json.dumps(result.acceptance.as_dict() if hasattr(result.acceptance, "as_dict") else str(result.acceptance),
-                             indent=1, default=str)[:3000])
-    console.print(f"[bold]kept the {result.kept} program[/bold] → {result.path} "
-                  f"({time.perf_counter() - started:.0f} s, budget {args.budget} LM calls)")
+    console.print(
+        json.dumps(
+            result.acceptance.as_dict() if hasattr(result.acceptance, "as_dict") else str(result.acceptance),
+            indent=1,
+            default=str,
+        )[:3000]
+    )
+    console.print(
+        f"[bold]kept the {result.kept} program[/bold] → {result.path} "
+        f"({time.perf_counter() - started:.0f} s, budget {args.budget} LM calls)"
+    )
     return 0

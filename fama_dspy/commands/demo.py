@@ -16,7 +16,8 @@ console = Console(width=None if sys.stdout.isatty() else 160)
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser(
-        "demo", help="FAMA end to end: baseline on train → failure profile → FAMA vs baseline on test",
+        "demo",
+        help="FAMA end to end: baseline on train → failure profile → FAMA vs baseline on test",
         description="Default sizes finish in about 20 minutes on 2 cores with the embedded 1.5B model; "
         "--full uses every task. Rerunning with the same --out resumes.",
     )
@@ -39,10 +40,20 @@ def run(args: argparse.Namespace) -> int:
     from fama_dspy.demo import DemoPlan, run_demo
 
     solo_domain = None if args.solo_domain == "none" else args.solo_domain
-    common = {"domain": args.domain, "base": args.base, "solo_domain": solo_domain, "concurrency": args.concurrency,
-              "decoding": args.decoding, "id_policy": args.id_policy}
-    plan = DemoPlan.full(**common) if args.full else DemoPlan(
-        train_tasks=args.train_tasks, test_tasks=args.test_tasks, solo_tasks=args.solo_tasks, **common
+    common = {
+        "domain": args.domain,
+        "base": args.base,
+        "solo_domain": solo_domain,
+        "concurrency": args.concurrency,
+        "decoding": args.decoding,
+        "id_policy": args.id_policy,
+    }
+    plan = (
+        DemoPlan.full(**common)
+        if args.full
+        else DemoPlan(
+            train_tasks=args.train_tasks, test_tasks=args.test_tasks, solo_tasks=args.solo_tasks, **common
+        )
     )
     started = time.perf_counter()
     from fama_dspy.lm import resolve

@@ -33,23 +33,37 @@ def add_task_args(parser: argparse.ArgumentParser, default_domain: str | None = 
 def add_agent_args(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("agent")
     group.add_argument("--agent", default="fama", choices=AGENT_CHOICES)
-    group.add_argument("--base", default=None, choices=["react", "fc"], help="base mode FAMA/IRMA wrap (default react)")
+    group.add_argument(
+        "--base", default=None, choices=["react", "fc"], help="base mode FAMA/IRMA wrap (default react)"
+    )
     group.add_argument("--specialists", default=None, help="FAMA subset, e.g. dce,mem")
-    group.add_argument("--profile", default=None, help="failure profile JSON: FAMA uses its recommended subset")
+    group.add_argument(
+        "--profile", default=None, help="failure profile JSON: FAMA uses its recommended subset"
+    )
     group.add_argument("--program", default=None, help="compiled program JSON (agent fama-compiled)")
     group.add_argument("--memory-k", type=int, default=None, help="MEM: how many user turns to keep")
-    group.add_argument("--no-verify-revise", action="store_true", help="VER reports but never triggers a revision")
+    group.add_argument(
+        "--no-verify-revise", action="store_true", help="VER reports but never triggers a revision"
+    )
     group.add_argument("--name", default=None, help="configuration name in the records (default: derived)")
     add_decoding_args(parser)
 
 
 def add_decoding_args(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("decoding")
-    group.add_argument("--decoding", default=None, choices=["constrained", "json", "free"],
-                       help="how answers are decoded: constrained to the live tool schemas (default), JSON mode, "
-                            "or free text; recorded in every record and in the configuration's name")
-    group.add_argument("--id-policy", default=None, choices=["seen", "free"],
-                       help="identifier arguments: only ids seen in the conversation/tool results (default), or free")
+    group.add_argument(
+        "--decoding",
+        default=None,
+        choices=["constrained", "json", "free"],
+        help="how answers are decoded: constrained to the live tool schemas (default), JSON mode, "
+        "or free text; recorded in every record and in the configuration's name",
+    )
+    group.add_argument(
+        "--id-policy",
+        default=None,
+        choices=["seen", "free"],
+        help="identifier arguments: only ids seen in the conversation/tool results (default), or free",
+    )
 
 
 def task_ids_arg(args: argparse.Namespace) -> list[str] | None:
@@ -79,7 +93,9 @@ def _profile_subset(path: str, model: str, domain: str | None) -> list[str]:
     if domain is not None:
         profile.check_compatible(model, domain)  # warns when made for another model/domain
     if not profile.recommended:
-        warnings.warn(f"profile {path} recommends no specialists; FAMA runs as its bare base agent", stacklevel=2)
+        warnings.warn(
+            f"profile {path} recommends no specialists; FAMA runs as its bare base agent", stacklevel=2
+        )
     return list(profile.recommended)
 
 
@@ -118,7 +134,9 @@ def _agent_choice(args: argparse.Namespace, domain: str | None = None) -> AgentC
         kw["verify_and_revise"] = False
     agent = args.agent
     if agent == "tau2-llm-agent":
-        return AgentChoice(name=args.name or "tau2-llm-agent", tau2_llm=True, description="τ²'s reference llm_agent")
+        return AgentChoice(
+            name=args.name or "tau2-llm-agent", tau2_llm=True, description="τ²'s reference llm_agent"
+        )
     if agent == "fama-compiled" or args.program:
         if not args.program:
             raise ConfigError("--agent fama-compiled needs --program <compiled program JSON>")
@@ -128,16 +146,24 @@ def _agent_choice(args: argparse.Namespace, domain: str | None = None) -> AgentC
         overrides = {k: kw[k] for k in ("decoding", "id_policy") if k in kw}
         load_program(path, **overrides)  # fail now, with a clear error, rather than in the first episode
         name = args.name or f"fama-compiled[{path.stem}]"
-        return AgentChoice(name=name, factory=lambda: load_program(path, **overrides),
-                           description=f"compiled program {path}")
+        return AgentChoice(
+            name=name, factory=lambda: load_program(path, **overrides), description=f"compiled program {path}"
+        )
     if agent in ("react", "fc"):
         if args.specialists or args.profile:
-            raise ConfigError(f"--agent {agent} has no specialists; use --agent fama --base {agent} to add some")
-        return AgentChoice(name=args.name or agent, factory=lambda: build_agent(agent, **kw), description=f"{agent} base agent")
+            raise ConfigError(
+                f"--agent {agent} has no specialists; use --agent fama --base {agent} to add some"
+            )
+        return AgentChoice(
+            name=args.name or agent,
+            factory=lambda: build_agent(agent, **kw),
+            description=f"{agent} base agent",
+        )
     base = args.base or "react"
     if agent == "irma":
         return AgentChoice(
-            name=args.name or f"irma[{base}]", factory=lambda: build_agent("irma", base=base, **kw),
+            name=args.name or f"irma[{base}]",
+            factory=lambda: build_agent("irma", base=base, **kw),
             description=f"IRMA-style (MEM+DCE+TSA, follow-up prompting) on {base}",
         )
     if args.profile and args.specialists:

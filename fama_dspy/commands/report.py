@@ -19,17 +19,27 @@ console = Console(width=None if sys.stdout.isatty() else 200)
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser(
-        "report", help="tables, figures and report.md from a run directory (fama bench / fama run)",
+        "report",
+        help="tables, figures and report.md from a run directory (fama bench / fama run)",
         description="Reads <run>/episodes.jsonl and <run>/decisions.jsonl (and bench.json when present); writes "
         "report.md, summary.csv, summary.json and PNG figures.",
     )
     parser.add_argument("run_dir", type=Path)
     parser.add_argument("--out", type=Path, default=None, help="report folder (default <run_dir>/report)")
-    parser.add_argument("--base", action="append", default=[], metavar="CONFIG=BASE",
-                        help="compare CONFIG with BASE (repeatable; BASE 'none' for no comparison); overrides the "
-                        "bench manifest and the name convention")
-    parser.add_argument("--failure-categories", type=Path, default=None,
-                        help="JSON {config: {category: count}} of diagnosed failures, for the failure figure")
+    parser.add_argument(
+        "--base",
+        action="append",
+        default=[],
+        metavar="CONFIG=BASE",
+        help="compare CONFIG with BASE (repeatable; BASE 'none' for no comparison); overrides the "
+        "bench manifest and the name convention",
+    )
+    parser.add_argument(
+        "--failure-categories",
+        type=Path,
+        default=None,
+        help="JSON {config: {category: count}} of diagnosed failures, for the failure figure",
+    )
     parser.add_argument("--resamples", type=int, default=10_000, help="bootstrap resamples")
     parser.add_argument("--seed", type=int, default=0, help="bootstrap seed")
     parser.set_defaults(handler=report_command)
@@ -61,8 +71,9 @@ def _table(title: str, header: list[str], cells: list[list[str]]) -> Table:
     table = Table(title=escape(title))
     for i, column in enumerate(header):
         # Config names hold brackets (fama[react:dce+mem]): escaped, or rich reads them as markup.
-        table.add_column(escape(column), justify="left" if i < 2 or column == "termination" else "right",
-                         no_wrap=i == 0)
+        table.add_column(
+            escape(column), justify="left" if i < 2 or column == "termination" else "right", no_wrap=i == 0
+        )
     for row in cells:
         table.add_row(*(escape(cell) for cell in row))
     return table
@@ -98,9 +109,12 @@ def report_command(args: argparse.Namespace) -> int:
     if args.resamples < 1:
         raise ConfigError("--resamples must be at least 1")
     report = write_report(
-        args.run_dir, args.out, base_map=parse_base_map(args.base),
+        args.run_dir,
+        args.out,
+        base_map=parse_base_map(args.base),
         failure_categories=load_failure_categories(args.failure_categories),
-        resamples=args.resamples, seed=args.seed,
+        resamples=args.resamples,
+        seed=args.seed,
     )
     print_report(report, console)
     return 0

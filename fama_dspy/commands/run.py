@@ -22,7 +22,8 @@ console = Console(width=None if sys.stdout.isatty() else 200)  # wide tables in 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser(
-        "run", help="run one agent configuration on τ²-bench (episodes or decision points)",
+        "run",
+        help="run one agent configuration on τ²-bench (episodes or decision points)",
         description="Results are appended to <out>/episodes.jsonl or <out>/decisions.jsonl as each "
         "finishes; rerunning with the same --out resumes.",
     )
@@ -31,14 +32,22 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     add_agent_args(parser)
     run = parser.add_argument_group("run")
     run.add_argument("--mode", default="episodes", choices=["episodes", "decisions"])
-    run.add_argument("--solo", action=argparse.BooleanOptionalAction, default=None,
-                     help="agent gets the ticket, no user (default: on for mock and telecom)")
-    run.add_argument("--user", default="fama", choices=["fama", "tau2", "scripted"], help="user simulator (interactive)")
+    run.add_argument(
+        "--solo",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="agent gets the ticket, no user (default: on for mock and telecom)",
+    )
+    run.add_argument(
+        "--user", default="fama", choices=["fama", "tau2", "scripted"], help="user simulator (interactive)"
+    )
     run.add_argument("--user-model", default=None, help="model spec of the user simulator (default: --model)")
     run.add_argument("--trials", type=int, default=1)
     run.add_argument("--seed", type=int, default=None, help="base seed; trial i uses seed+i (default: τ²'s)")
     run.add_argument("--max-steps", type=int, default=30)
-    run.add_argument("--concurrency", type=int, default=2, help="episodes (or points) in flight; the server batches")
+    run.add_argument(
+        "--concurrency", type=int, default=2, help="episodes (or points) in flight; the server batches"
+    )
     run.add_argument("--out", required=True, type=Path)
     parser.set_defaults(handler=run_command)
 
@@ -67,16 +76,30 @@ def _episodes(args: argparse.Namespace, lm) -> int:
     if choice.tau2_llm:
         from fama_dspy.lm import resolve
 
-        llm, llm_args = resolve(args.model, api_base=args.api_base, api_key=args.api_key).tau2_llm(args.temperature)
+        llm, llm_args = resolve(args.model, api_base=args.api_base, api_key=args.api_key).tau2_llm(
+            args.temperature
+        )
         agent_kwargs = {"agent_llm": llm, "agent_llm_args": llm_args}
-    console.print(f"[bold]{choice.name}[/bold]: {choice.description}; model {args.model}; "
-                  f"{args.domain} {args.split}{' solo' if solo else f' with user {args.user}'}")
+    console.print(
+        f"[bold]{choice.name}[/bold]: {choice.description}; model {args.model}; "
+        f"{args.domain} {args.split}{' solo' if solo else f' with user {args.user}'}"
+    )
     with dspy.context(lm=lm):
         records = run_episodes(
-            **agent_kwargs, config_name=choice.name, domain=args.domain, split=args.split,
-            task_ids=task_ids_arg(args), num_tasks=args.num_tasks, trials=args.trials, seeds=seeds,
-            max_steps=args.max_steps, concurrency=args.concurrency, solo=solo, user=args.user,
-            out=args.out, **user_kwargs,
+            **agent_kwargs,
+            config_name=choice.name,
+            domain=args.domain,
+            split=args.split,
+            task_ids=task_ids_arg(args),
+            num_tasks=args.num_tasks,
+            trials=args.trials,
+            seeds=seeds,
+            max_steps=args.max_steps,
+            concurrency=args.concurrency,
+            solo=solo,
+            user=args.user,
+            out=args.out,
+            **user_kwargs,
         )
     print_summaries(summarize_groups(records), console=console, title=f"{choice.name} · {args.domain}")
     _print_cache_stats(lm)
@@ -101,24 +124,38 @@ def _decisions(args: argparse.Namespace, lm) -> int:
         from fama_dspy.errors import ConfigError
 
         raise ConfigError("decision-level evaluation runs fama-dspy agents; τ²'s llm_agent needs episodes")
-    points = iter_decision_points(args.domain, args.split, task_ids=task_ids_arg(args), num_tasks=args.num_tasks,
-                                  solo=bool(args.solo))
+    points = iter_decision_points(
+        args.domain, args.split, task_ids=task_ids_arg(args), num_tasks=args.num_tasks, solo=bool(args.solo)
+    )
     if len(points) < RECOMMENDED_POINTS:
-        console.print(f"[yellow]{len(points)} decision points: differences of a few points need ≥ "
-                      f"{RECOMMENDED_POINTS} (one point = {100 / max(1, len(points)):.1f} %).[/yellow]")
+        console.print(
+            f"[yellow]{len(points)} decision points: differences of a few points need ≥ "
+            f"{RECOMMENDED_POINTS} (one point = {100 / max(1, len(points)):.1f} %).[/yellow]"
+        )
     sampled = args.trials > 1 and bool(args.temperature)
     if args.trials > 1 and not sampled:
-        console.print(f"[yellow]{args.trials} trials at temperature {args.temperature}: the same answer every "
-                      "trial. Use --temperature 0.7 for distinct trials.[/yellow]")
+        console.print(
+            f"[yellow]{args.trials} trials at temperature {args.temperature}: the same answer every "
+            "trial. Use --temperature 0.7 for distinct trials.[/yellow]"
+        )
     base_seed = args.seed if args.seed is not None else 0
     # Trial i's calls carry rollout_id = its seed: distinct samples, not DSPy cache replays of trial 0.
     seeds = [base_seed + i for i in range(args.trials)] if sampled else [None] * args.trials
     rollouts = TrialRollouts()
     with dspy.context(lm=lm):
-        records = evaluate_decisions(choice.factory(), points, args.out, config_name=choice.name,
-                                     concurrency=args.concurrency, progress=True, seeds=seeds,
-                                     lm_for_seed=(lambda s: rollouts.lm_for(lm, s)) if sampled else None)
-    console.print(decision_table({choice.name: summarize_decisions(records)}, title=f"{args.domain} decisions"))
+        records = evaluate_decisions(
+            choice.factory(),
+            points,
+            args.out,
+            config_name=choice.name,
+            concurrency=args.concurrency,
+            progress=True,
+            seeds=seeds,
+            lm_for_seed=(lambda s: rollouts.lm_for(lm, s)) if sampled else None,
+        )
+    console.print(
+        decision_table({choice.name: summarize_decisions(records)}, title=f"{args.domain} decisions")
+    )
     _print_cache_stats(lm, *rollouts.copies())
     console.print(f"records: {args.out / 'decisions.jsonl'}")
     return 0
@@ -144,9 +181,15 @@ def _log_invocation(args: argparse.Namespace) -> None:
 
     args.out.mkdir(parents=True, exist_ok=True)
     entry = {
-        "at": datetime.now(UTC).isoformat(timespec="seconds"), "argv": sys.argv[1:], "model": args.model,
-        "api_base": args.api_base, "temperature": args.temperature, "mode": args.mode, "domain": args.domain,
-        "split": args.split, "versions": package_versions(),
+        "at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "argv": sys.argv[1:],
+        "model": args.model,
+        "api_base": args.api_base,
+        "temperature": args.temperature,
+        "mode": args.mode,
+        "domain": args.domain,
+        "split": args.split,
+        "versions": package_versions(),
     }
     with (args.out / "run-log.jsonl").open("a") as fh:
         fh.write(json.dumps(entry) + "\n")

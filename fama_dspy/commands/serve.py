@@ -31,8 +31,12 @@ def run(args: argparse.Namespace) -> int:
     from fama_dspy.serving.server import LocalServer
 
     server = LocalServer(
-        args.model, port=args.port, ctx_per_slot=args.ctx, parallel=args.parallel,
-        threads=args.threads, log=console.print,
+        args.model,
+        port=args.port,
+        ctx_per_slot=args.ctx,
+        parallel=args.parallel,
+        threads=args.threads,
+        log=console.print,
     )
     signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops the server like Ctrl-C does
     # A process started in the background by a non-interactive shell inherits SIGINT as ignored,

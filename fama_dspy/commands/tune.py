@@ -22,14 +22,19 @@ console = Console()
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser(
-        "tune", help="Optuna study of activation settings on train data (SQLite storage, resumable)",
+        "tune",
+        help="Optuna study of activation settings on train data (SQLite storage, resumable)",
         description="The test split is refused unless --allow-test-split.",
     )
     add_model_args(parser)
     add_task_args(parser, default_domain="airline")
     group = parser.add_argument_group("study")
-    group.add_argument("--profile", required=True, help="failure profile JSON (coverage threshold and budget start here)")
-    group.add_argument("--program", default=None, help="compiled program whose tuned instructions trials reuse")
+    group.add_argument(
+        "--profile", required=True, help="failure profile JSON (coverage threshold and budget start here)"
+    )
+    group.add_argument(
+        "--program", default=None, help="compiled program whose tuned instructions trials reuse"
+    )
     group.add_argument("--base", default="react", choices=["react", "fc"])
     group.add_argument("--study", default=None, help="storage URL or path, e.g. sqlite:///runs/tune/x.db")
     group.add_argument("--study-name", default=None)
@@ -38,8 +43,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     group.add_argument("--solo-domain", default=None)
     group.add_argument("--solo-num-tasks", type=int, default=None)
     group.add_argument("--solo-max-steps", type=int, default=30, help="step limit of the trials' episodes")
-    group.add_argument("--threads", type=int, default=1,
-                       help="decision points scored at once (the server batches up to its slot count)")
+    group.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="decision points scored at once (the server batches up to its slot count)",
+    )
     group.add_argument("--out", type=Path, default=None, help="where the best configuration is saved")
     group.add_argument("--allow-test-split", action="store_true")
     add_decoding_args(parser)
@@ -54,13 +63,32 @@ def run(args: argparse.Namespace) -> int:
     lm = make_lm_from_args(args)
     started = time.perf_counter()
     report, saved = tune_program_activation(
-        args.profile, domain=args.domain, lm=lm, split=args.split, allow_test_split=args.allow_test_split,
-        base=args.base, decoding=args.decoding, id_policy=args.id_policy, program=args.program, model_spec=args.model, task_ids=task_ids_arg(args),
-        num_tasks=args.num_tasks, solo_domain=args.solo_domain, solo_num_tasks=args.solo_num_tasks,
-        solo_max_steps=args.solo_max_steps, num_threads=args.threads, n_trials=args.trials, seed=args.seed,
-        storage=args.study, study_name=args.study_name, out=args.out, console=console,
+        args.profile,
+        domain=args.domain,
+        lm=lm,
+        split=args.split,
+        allow_test_split=args.allow_test_split,
+        base=args.base,
+        decoding=args.decoding,
+        id_policy=args.id_policy,
+        program=args.program,
+        model_spec=args.model,
+        task_ids=task_ids_arg(args),
+        num_tasks=args.num_tasks,
+        solo_domain=args.solo_domain,
+        solo_num_tasks=args.solo_num_tasks,
+        solo_max_steps=args.solo_max_steps,
+        num_threads=args.threads,
+        n_trials=args.trials,
+        seed=args.seed,
+        storage=args.study,
+        study_name=args.study_name,
+        out=args.out,
+        console=console,
     )
     console.print(json.dumps(report.as_dict(), indent=1, default=str)[:4000])
-    console.print(f"[bold]best configuration saved[/bold] → {saved} ({time.perf_counter() - started:.0f} s, "
-                  f"{report.n_complete} complete / {report.n_pruned} pruned / {report.n_failed} failed trials)")
+    console.print(
+        f"[bold]best configuration saved[/bold] → {saved} ({time.perf_counter() - started:.0f} s, "
+        f"{report.n_complete} complete / {report.n_pruned} pruned / {report.n_failed} failed trials)"
+    )
     return 0

@@ -77,7 +77,9 @@ class FamaTau2Agent(LocalAgent[AdapterState]):
 
     solo = False
 
-    def __init__(self, tools: list[Tool], domain_policy: str, agent: Agent, max_reasks: int = DEFAULT_MAX_REASKS):
+    def __init__(
+        self, tools: list[Tool], domain_policy: str, agent: Agent, max_reasks: int = DEFAULT_MAX_REASKS
+    ):
         super().__init__(tools=tools, domain_policy=domain_policy)
         self._init_adapter(agent, max_reasks, ticket=None)
 
@@ -118,7 +120,9 @@ class FamaTau2Agent(LocalAgent[AdapterState]):
         return AgentAction(kind="message", message=FALLBACK_MESSAGE)
 
     def decision_state(self, view: list[Message]) -> DecisionState:
-        return DecisionState(policy=self.domain_policy, tools=self.tool_specs, messages=list(view), ticket=self.ticket)
+        return DecisionState(
+            policy=self.domain_policy, tools=self.tool_specs, messages=list(view), ticket=self.ticket
+        )
 
     def decide(self, state: AdapterState) -> tuple[AgentAction, DecisionRecord]:
         attempts: list[Attempt] = []
@@ -138,7 +142,9 @@ class FamaTau2Agent(LocalAgent[AdapterState]):
             attempts.append(attempt)
             error = validate_action(action, self.tool_specs, solo=self.solo)
             if error is None:
-                record = DecisionRecord.from_attempts(len(self.decisions), action.model_dump(), attempts, False)
+                record = DecisionRecord.from_attempts(
+                    len(self.decisions), action.model_dump(), attempts, False
+                )
                 return action, record
             attempt.validation_error = error
             self._show_rejection(state, action, error)
@@ -174,7 +180,12 @@ class FamaSoloTau2Agent(FamaTau2Agent, LLMSoloAgent):
     solo = True
 
     def __init__(
-        self, tools: list[Tool], domain_policy: str, agent: Agent, task: Task, max_reasks: int = DEFAULT_MAX_REASKS
+        self,
+        tools: list[Tool],
+        domain_policy: str,
+        agent: Agent,
+        task: Task,
+        max_reasks: int = DEFAULT_MAX_REASKS,
     ):
         # Adds the `done` tool and rejects tasks τ² cannot run solo (no ticket / no gold actions).
         LLMSoloAgent.__init__(self, tools=tools, domain_policy=domain_policy, task=task)

@@ -79,8 +79,13 @@ def load_diagnosis_rows(run_dir: Path | str, judge_model: str | None = None) -> 
     for row in rows:
         if judge_model is not None and row.get("judge_model") != judge_model:
             continue
-        out.append({**row, "evidence": FailureEvidence.model_validate(row["evidence"]),
-                    "diagnosis": FailureDiagnosis.model_validate(row["diagnosis"])})
+        out.append(
+            {
+                **row,
+                "evidence": FailureEvidence.model_validate(row["evidence"]),
+                "diagnosis": FailureDiagnosis.model_validate(row["diagnosis"]),
+            }
+        )
     return out
 
 
@@ -89,19 +94,27 @@ def select_run(run_dir: Path | str, config: str | None = None) -> tuple[list[dic
     run_dir = Path(run_dir)
     records = load_episodes(run_dir)
     if not records:
-        raise ConfigError(f"No episodes in {run_dir} (expected {run_dir / 'episodes.jsonl'}); run `fama run` first.")
+        raise ConfigError(
+            f"No episodes in {run_dir} (expected {run_dir / 'episodes.jsonl'}); run `fama run` first."
+        )
     configs = sorted({str(r.get("config")) for r in records})
     if config is None:
         if len(configs) > 1:
-            raise ConfigError(f"{run_dir} holds several configurations ({', '.join(configs)}); choose one with --config.")
+            raise ConfigError(
+                f"{run_dir} holds several configurations ({', '.join(configs)}); choose one with --config."
+            )
         config = configs[0]
     records = [r for r in records if r.get("config") == config]
     if not records:
-        raise ConfigError(f"No episodes of configuration {config!r} in {run_dir}; it holds {', '.join(configs)}.")
+        raise ConfigError(
+            f"No episodes of configuration {config!r} in {run_dir}; it holds {', '.join(configs)}."
+        )
     domains = sorted({str(r.get("domain")) for r in records})
     if len(domains) > 1:
-        raise ConfigError(f"Configuration {config!r} in {run_dir} spans several domains ({', '.join(domains)}); "
-                          "a profile is per domain.")
+        raise ConfigError(
+            f"Configuration {config!r} in {run_dir} spans several domains ({', '.join(domains)}); "
+            "a profile is per domain."
+        )
     return records, config, domains[0]
 
 
@@ -145,15 +158,26 @@ def _diagnose(
     def job(record: dict[str, Any]) -> None:
         evidence = evidence_from_record(record)
         diagnosis = analyzer(evidence, policy=policies[bool(record.get("solo"))])
-        appender.append({
-            **{k: record.get(k) for k in ("config", "domain", "solo", "user", "task_id", "trial", "split")},
-            "judge_model": judge_model,
-            "evidence": evidence.model_dump(mode="json"),
-            "diagnosis": diagnosis.model_dump(mode="json"),
-        })
+        appender.append(
+            {
+                **{
+                    k: record.get(k)
+                    for k in ("config", "domain", "solo", "user", "task_id", "trial", "split")
+                },
+                "judge_model": judge_model,
+                "evidence": evidence.model_dump(mode="json"),
+                "diagnosis": diagnosis.model_dump(mode="json"),
+            }
+        )
 
-    bar = Progress(TextColumn("[bold]diagnosing failures"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                   console=console, disable=not progress)
+    bar = Progress(
+        TextColumn("[bold]diagnosing failures"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        disable=not progress,
+    )
     with bar, ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
         task = bar.add_task("diagnosing", total=len(todo))
         # Each episode runs in a copy of the caller's context: worker threads see its DSPy settings.
@@ -222,8 +246,16 @@ def _rerun(
     groups: dict[tuple, list[dict[str, Any]]] = {}
     for row in plan:
         original = records[(row["task_id"], row["trial"])]
-        key = (row["specialist"], row["trial"], original.get("seed"), bool(original.get("solo")),
-               original.get("user"), original.get("max_steps"), original.get("max_errors"), original.get("split"))
+        key = (
+            row["specialist"],
+            row["trial"],
+            original.get("seed"),
+            bool(original.get("solo")),
+            original.get("user"),
+            original.get("max_steps"),
+            original.get("max_errors"),
+            original.get("split"),
+        )
         groups.setdefault(key, []).append(row)
     results: list[dict[str, Any]] = []
     for (code, trial, seed, solo, user, max_steps, max_errors, split), rows in groups.items():
@@ -232,17 +264,28 @@ def _rerun(
         with dspy.context(lm=agent_lm):
             rerun_records = run_episodes(
                 lambda code=code: build_agent("fama", base=base, specialists=[code]),
-                config_name=f"rerun[{base}+{code}]#{trial}", domain=original["domain"], split=split,
-                task_ids=[r["task_id"] for r in rows], trials=1, seeds=[seed], solo=solo,
-                max_steps=max_steps, max_errors=max_errors, concurrency=concurrency, out=run_dir / RERUNS_DIR,
-                progress=progress, console=console, **_rerun_user(user, user_lm or agent_lm, user_llm, user_llm_args),
+                config_name=f"rerun[{base}+{code}]#{trial}",
+                domain=original["domain"],
+                split=split,
+                task_ids=[r["task_id"] for r in rows],
+                trials=1,
+                seeds=[seed],
+                solo=solo,
+                max_steps=max_steps,
+                max_errors=max_errors,
+                concurrency=concurrency,
+                out=run_dir / RERUNS_DIR,
+                progress=progress,
+                console=console,
+                **_rerun_user(user, user_lm or agent_lm, user_llm, user_llm_args),
             )
         by_task = {r["task_id"]: r for r in rerun_records}
         for row in rows:
             record = by_task.get(row["task_id"])
             error = record.get("error") if record is not None else "not run"
-            results.append({**row, "error": error,
-                            "fixed": error is None and is_success(record.get("reward"))})
+            results.append(
+                {**row, "error": error, "fixed": error is None and is_success(record.get("reward"))}
+            )
     return results
 
 
@@ -293,29 +336,48 @@ def analyze_run(
     notes: list[str] = []
     if selection.errors:
         kinds = Counter(str(r.get("error", "")).split(":", 1)[0] for r in selection.errors)
-        notes.append(f"{len(selection.errors)} episode(s) ended in a harness error and were not analysed "
-                     f"({', '.join(f'{k} ×{n}' for k, n in kinds.items())}).")
+        notes.append(
+            f"{len(selection.errors)} episode(s) ended in a harness error and were not analysed "
+            f"({', '.join(f'{k} ×{n}' for k, n in kinds.items())})."
+        )
 
     fix_evidence = None
     if rerun_budget > 0:
         splits = {r.get("split") for r in records}
         if "test" in splits:
-            raise ConfigError("The learning step re-runs tasks to tune the profile: use a train-split run, "
-                              "never the test split.")
+            raise ConfigError(
+                "The learning step re-runs tasks to tune the profile: use a train-split run, "
+                "never the test split."
+            )
         if agent_lm is None:
             raise ConfigError("The learning step needs the agent's model (agent_lm) to re-run episodes.")
         plan = plan_reruns(diagnoses, rerun_budget, rerun_seed)
         if plan:
             by_episode = {(str(r["task_id"]), int(r.get("trial", 0))): r for r in selection.failed}
-            results = _rerun(plan, by_episode, run_dir, agent_lm, base or base_of_config(config), concurrency,
-                             user_lm, user_llm, user_llm_args, progress, console)
+            results = _rerun(
+                plan,
+                by_episode,
+                run_dir,
+                agent_lm,
+                base or base_of_config(config),
+                concurrency,
+                user_lm,
+                user_llm,
+                user_llm_args,
+                progress,
+                console,
+            )
             credited = [r for r in results if r["error"] is None]
             fix_evidence = fix_evidence_from_reruns(credited)
             fixed = sum(r["fixed"] for r in credited)
-            notes.append(f"Learning step: {len(results)} re-run(s) within a budget of {rerun_budget}, "
-                         f"{fixed} fixed the failure.")
+            notes.append(
+                f"Learning step: {len(results)} re-run(s) within a budget of {rerun_budget}, "
+                f"{fixed} fixed the failure."
+            )
             if len(credited) < len(results):
-                notes.append(f"{len(results) - len(credited)} re-run(s) ended in a harness error and give no credit.")
+                notes.append(
+                    f"{len(results) - len(credited)} re-run(s) ended in a harness error and give no credit."
+                )
         else:
             notes.append("Learning step: no agent-caused failure with a primary error to re-run.")
 

@@ -52,11 +52,15 @@ def user_tools(environment: Environment) -> list[Tool] | None:
 def wrap_agent(agent: Any, task: Task, environment: Environment, solo: bool, max_reasks: int) -> LocalAgent:
     tools, policy = agent_tools(environment, solo), environment.get_policy()
     if solo:
-        return FamaSoloTau2Agent(tools=tools, domain_policy=policy, agent=agent, task=task, max_reasks=max_reasks)
+        return FamaSoloTau2Agent(
+            tools=tools, domain_policy=policy, agent=agent, task=task, max_reasks=max_reasks
+        )
     return FamaTau2Agent(tools=tools, domain_policy=policy, agent=agent, max_reasks=max_reasks)
 
 
-def fama_agent_builder(agent_factory: Callable[[], Any], max_reasks: int = DEFAULT_MAX_REASKS) -> AgentBuilder:
+def fama_agent_builder(
+    agent_factory: Callable[[], Any], max_reasks: int = DEFAULT_MAX_REASKS
+) -> AgentBuilder:
     """A fresh agent from ``agent_factory()`` per episode, behind the validating adapter."""
 
     def build(task: Task, environment: Environment, solo: bool) -> LocalAgent:
@@ -78,7 +82,11 @@ def llm_agent_builder(llm: str, llm_args: dict | None = None) -> AgentBuilder:
     """τ²'s reference ``LLMAgent`` (``LLMSoloAgent`` in solo mode) on ``llm`` with ``llm_args``."""
 
     def build(task: Task, environment: Environment, solo: bool) -> LocalAgent:
-        tools, policy, args = agent_tools(environment, solo), environment.get_policy(), deepcopy(llm_args or {})
+        tools, policy, args = (
+            agent_tools(environment, solo),
+            environment.get_policy(),
+            deepcopy(llm_args or {}),
+        )
         if solo:
             return RecordingLLMSoloAgent(tools=tools, domain_policy=policy, task=task, llm=llm, llm_args=args)
         return RecordingLLMAgent(tools=tools, domain_policy=policy, llm=llm, llm_args=args)
@@ -105,11 +113,21 @@ def user_builder(
         if kind == "fama":
             if lm is None and not llm and dspy.settings.lm is None:
                 # Otherwise every user turn would fail and fall back to a canned reply.
-                raise ConfigError("the fama user simulator needs a model: pass user_lm or user_llm, or configure DSPy")
-            return FamaUser(tools=tools, instructions=instructions, llm=llm, llm_args=llm_args, lm=lm,
-                            opener=opening_request(task))
+                raise ConfigError(
+                    "the fama user simulator needs a model: pass user_lm or user_llm, or configure DSPy"
+                )
+            return FamaUser(
+                tools=tools,
+                instructions=instructions,
+                llm=llm,
+                llm_args=llm_args,
+                lm=lm,
+                opener=opening_request(task),
+            )
         if kind == "tau2":
-            return UserSimulator(tools=tools, instructions=instructions, llm=llm, llm_args=deepcopy(llm_args or {}))
+            return UserSimulator(
+                tools=tools, instructions=instructions, llm=llm, llm_args=deepcopy(llm_args or {})
+            )
         return ScriptedUser(task, tools=tools)
 
     return build

@@ -120,7 +120,9 @@ def tau2_to_view(messages: Iterable[Any], tool_names: dict[str, str] | None = No
                 view.append(Message(role="user", content=msg.content))
         elif isinstance(msg, ToolMessage) and msg.requestor == "assistant":
             view.append(
-                Message(role="tool", content=msg.content or "", tool_name=names.get(msg.id, ""), error=msg.error)
+                Message(
+                    role="tool", content=msg.content or "", tool_name=names.get(msg.id, ""), error=msg.error
+                )
             )
     return view
 
@@ -129,18 +131,23 @@ def action_to_view(action: AgentAction, call_id: str = "") -> Message:
     """The assistant turn an action becomes in the agent's own view."""
     if action.kind == "tool_call":
         return Message(
-            role="assistant", tool_calls=[ToolCall(name=action.tool_name, arguments=dict(action.arguments), id=call_id)]
+            role="assistant",
+            tool_calls=[ToolCall(name=action.tool_name, arguments=dict(action.arguments), id=call_id)],
         )
     return Message(role="assistant", content=action.message)
 
 
-def action_to_tau2(action: AgentAction, usage: dict[str, int] | None = None, call_id: str | None = None) -> AssistantMessage:
+def action_to_tau2(
+    action: AgentAction, usage: dict[str, int] | None = None, call_id: str | None = None
+) -> AssistantMessage:
     """A τ² assistant message: one tool call with a fresh id, or text.
 
     ``cost=0.0``: τ² warns about (and stops summing) costs when any message has none.
     """
     if action.kind == "tool_call":
-        call = Tau2ToolCall(id=call_id or new_tool_call_id(), name=action.tool_name, arguments=dict(action.arguments))
+        call = Tau2ToolCall(
+            id=call_id or new_tool_call_id(), name=action.tool_name, arguments=dict(action.arguments)
+        )
         return AssistantMessage(role="assistant", tool_calls=[call], cost=0.0, usage=usage)
     return AssistantMessage(role="assistant", content=action.message, cost=0.0, usage=usage)
 
@@ -149,7 +156,8 @@ def tau2_to_actions(message: AssistantMessage) -> list[AgentAction]:
     """The action(s) a τ² assistant message carries (a τ² agent may call several tools at once)."""
     if message.is_tool_call():
         return [
-            AgentAction(kind="tool_call", tool_name=c.name, arguments=dict(c.arguments)) for c in message.tool_calls
+            AgentAction(kind="tool_call", tool_name=c.name, arguments=dict(c.arguments))
+            for c in message.tool_calls
         ]
     return [AgentAction(kind="message", message=message.content or "")]
 

@@ -103,7 +103,9 @@ def visible_text(state: DecisionState) -> str:
     return "\n".join(parts)
 
 
-def task_decision_points(task, domain: str, solo: bool = False, confirm_writes: bool = True) -> list[DecisionPoint]:
+def task_decision_points(
+    task, domain: str, solo: bool = False, confirm_writes: bool = True
+) -> list[DecisionPoint]:
     actions = gold_actions(task)
     if not actions:
         return []
@@ -118,7 +120,9 @@ def task_decision_points(task, domain: str, solo: bool = False, confirm_writes: 
     tools = agent_tools(env, solo) + ([_stop_tool()] if solo else [])
     specs = tools_to_specs(tools)
     by_name: dict[str, ToolSpec] = {s.name: s for s in specs}
-    user_side = {t.name: t for t in tools_to_specs(env.get_user_tools())} if env.user_tools is not None else {}
+    user_side = (
+        {t.name: t for t in tools_to_specs(env.get_user_tools())} if env.user_tools is not None else {}
+    )
     names: dict[str, str] = {}
     view: list[Message] = tau2_to_view(history, names)
     if not solo:
@@ -144,7 +148,9 @@ def task_decision_points(task, domain: str, solo: bool = False, confirm_writes: 
                     index=index,
                     solo=solo,
                     state=state,
-                    gold=AgentAction(kind="tool_call", tool_name=action.name, arguments=dict(action.arguments)),
+                    gold=AgentAction(
+                        kind="tool_call", tool_name=action.name, arguments=dict(action.arguments)
+                    ),
                     compare_args=action.compare_args,
                     writes=spec.writes if spec is not None else None,
                     derivable=not missing,
@@ -158,12 +164,20 @@ def task_decision_points(task, domain: str, solo: bool = False, confirm_writes: 
         )
         if agent_turn:
             view.append(
-                Message(role="assistant", tool_calls=[ToolCall(name=action.name, arguments=dict(action.arguments), id=call_id)])
+                Message(
+                    role="assistant",
+                    tool_calls=[ToolCall(name=action.name, arguments=dict(action.arguments), id=call_id)],
+                )
             )
-            view.append(Message(role="tool", content=result.content or "", tool_name=action.name, error=result.error))
+            view.append(
+                Message(role="tool", content=result.content or "", tool_name=action.name, error=result.error)
+            )
         else:
             view.append(
-                Message(role="user", content=f"I did {action.get_func_format()} on my phone. It showed: {result.content}")
+                Message(
+                    role="user",
+                    content=f"I did {action.get_func_format()} on my phone. It showed: {result.content}",
+                )
             )
     return points
 
@@ -223,11 +237,15 @@ def evaluate_point(
             raise
         error = f"{type(exc).__name__}: {exc}"
     latency = time.perf_counter() - started
-    score = score_action(action, point) if action is not None else DecisionScore(name_ok=False, exact_ok=False)
+    score = (
+        score_action(action, point) if action is not None else DecisionScore(name_ok=False, exact_ok=False)
+    )
     validation = validate_action(action, point.state.tools, solo=point.solo) if action is not None else None
     unseen: list[tuple[str, str]] = []
     if action is not None and action.kind == "tool_call":
-        unseen = unseen_identifiers(point.state.tool(action.tool_name), action.arguments, seen_identifiers(point.state))
+        unseen = unseen_identifiers(
+            point.state.tool(action.tool_name), action.arguments, seen_identifiers(point.state)
+        )
     return {
         "version": RECORD_VERSION,
         "config": config_name,
@@ -260,7 +278,9 @@ def evaluate_point(
         "unseen_id_calls": int(bool(unseen)),
         "unseen_ids": [f"{p}={v}" for p, v in unseen],
         "unseen_id_rejections": int(info.get("unseen_id_rejections") or 0),
-        "message_for_call": bool(action is not None and action.kind == "message" and point.gold.kind == "tool_call"),
+        "message_for_call": bool(
+            action is not None and action.kind == "message" and point.gold.kind == "tool_call"
+        ),
         "info": info,
     }
 
@@ -297,7 +317,9 @@ def evaluate_decisions(
         )
     done = {decision_key(r) for r in existing}
     # Trial-major order: an interrupted run has whole trials, comparable across configurations.
-    todo = [(trial, p) for trial in range(len(seeds)) for p in points if (config_name, p.id, trial) not in done]
+    todo = [
+        (trial, p) for trial in range(len(seeds)) for p in points if (config_name, p.id, trial) not in done
+    ]
 
     def job(trial: int, point: DecisionPoint) -> dict[str, Any]:
         seed = seeds[trial]
@@ -310,8 +332,12 @@ def evaluate_decisions(
         return record
 
     bar = Progress(
-        TextColumn(f"[bold]{escape(config_name)} decisions"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-        console=console or Console(stderr=True), disable=not progress,
+        TextColumn(f"[bold]{escape(config_name)} decisions"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=console or Console(stderr=True),
+        disable=not progress,
     )
     with bar:
         bar_task = bar.add_task("decisions", total=len(todo))
@@ -376,9 +402,15 @@ def summarize_decisions(records: list[dict[str, Any]]) -> dict[str, Any]:
         "truncations": sum(int(r.get("truncations") or 0) for r in records),
         "unseen_id_calls": sum(int(r.get("unseen_id_calls") or 0) for r in records),
         "messages_for_calls": sum(1 for r in records if r.get("message_for_call")),
-        "mean_completion_tokens": sum(u.get("completion_tokens", 0) for u in usage) / len(records) if records else None,
-        "mean_latency_s": sum(float(r.get("latency_s") or 0) for r in records) / len(records) if records else None,
-        "mean_prompt_tokens": sum(u.get("prompt_tokens", 0) for u in usage) / len(records) if records else None,
+        "mean_completion_tokens": sum(u.get("completion_tokens", 0) for u in usage) / len(records)
+        if records
+        else None,
+        "mean_latency_s": sum(float(r.get("latency_s") or 0) for r in records) / len(records)
+        if records
+        else None,
+        "mean_prompt_tokens": sum(u.get("prompt_tokens", 0) for u in usage) / len(records)
+        if records
+        else None,
         "enough_points": len({r.get("point_id") for r in records}) >= RECOMMENDED_POINTS,
     }
 
@@ -386,9 +418,22 @@ def summarize_decisions(records: list[dict[str, Any]]) -> dict[str, Any]:
 def decision_table(summaries: dict[str, dict[str, Any]], title: str = "Decisions") -> Table:
     """One row per config: ``{config: summarize_decisions(records of that config)}``."""
     table = Table(title=title)
-    for column in ("config", "points", "name acc", "exact acc", "derivable", "name acc (der.)",
-                   "exact acc (der.)", "valid", "msg for call", "parse fail", "cut", "unseen ids", "errors",
-                   "s/point"):
+    for column in (
+        "config",
+        "points",
+        "name acc",
+        "exact acc",
+        "derivable",
+        "name acc (der.)",
+        "exact acc (der.)",
+        "valid",
+        "msg for call",
+        "parse fail",
+        "cut",
+        "unseen ids",
+        "errors",
+        "s/point",
+    ):
         table.add_column(column, justify="left" if column == "config" else "right")
 
     def pct(v: float | None) -> str:
@@ -397,10 +442,19 @@ def decision_table(summaries: dict[str, dict[str, Any]], title: str = "Decisions
     for config, s in summaries.items():
         d = s["derivable"]
         table.add_row(
-            config, str(s["points"]) + (f" ×{s['trials']}" if s["trials"] > 1 else ""), f"{pct(s['name_accuracy'])} ({s['name_correct']})",
-            f"{pct(s['exact_accuracy'])} ({s['exact_correct']})", str(d["points"]),
-            pct(d["name_accuracy"]), pct(d["exact_accuracy"]), pct(s["valid_rate"]), str(s["messages_for_calls"]),
-            str(s["parse_failures"]), str(s["truncations"]), str(s["unseen_id_calls"]), str(s["errors"]),
+            config,
+            str(s["points"]) + (f" ×{s['trials']}" if s["trials"] > 1 else ""),
+            f"{pct(s['name_accuracy'])} ({s['name_correct']})",
+            f"{pct(s['exact_accuracy'])} ({s['exact_correct']})",
+            str(d["points"]),
+            pct(d["name_accuracy"]),
+            pct(d["exact_accuracy"]),
+            pct(s["valid_rate"]),
+            str(s["messages_for_calls"]),
+            str(s["parse_failures"]),
+            str(s["truncations"]),
+            str(s["unseen_id_calls"]),
+            str(s["errors"]),
             "-" if s["mean_latency_s"] is None else f"{s['mean_latency_s']:.2f}",
         )
     return table

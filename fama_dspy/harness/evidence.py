@@ -144,15 +144,23 @@ def _leaf_differences(expected: Any, got: Any, path: str) -> list[str]:
     not hide behind a clipped dump of the whole list."""
     if isinstance(expected, dict) and isinstance(got, dict):
         keys = list(dict.fromkeys([*expected, *got]))
-        return [d for k in keys for d in _leaf_differences(expected.get(k, MISSING), got.get(k, MISSING), f"{path}.{k}")]
+        return [
+            d
+            for k in keys
+            for d in _leaf_differences(expected.get(k, MISSING), got.get(k, MISSING), f"{path}.{k}")
+        ]
     if isinstance(expected, list) and isinstance(got, list) and len(expected) == len(got):
-        return [d for i, (e, g) in enumerate(zip(expected, got)) for d in _leaf_differences(e, g, f"{path}[{i}]")]
+        return [
+            d for i, (e, g) in enumerate(zip(expected, got)) for d in _leaf_differences(e, g, f"{path}[{i}]")
+        ]
     if expected is not MISSING and got is not MISSING and expected == got:
         return []
     return [f"{path} expected {_value_text(expected)}, got {_value_text(got)}"]
 
 
-def gold_action_outcomes(gold: list[Action], calls: list[Tau2ToolCall]) -> tuple[list[dict[str, Any]], list[str]]:
+def gold_action_outcomes(
+    gold: list[Action], calls: list[Tau2ToolCall]
+) -> tuple[list[dict[str, Any]], list[str]]:
     """(missed, wrong-argument) gold actions.
 
     Missed: no call of that tool that could have been meant for it, as ``{"name", "arguments"}``.
@@ -174,8 +182,11 @@ def gold_action_outcomes(gold: list[Action], calls: list[Tau2ToolCall]) -> tuple
         diffs = min((_differences(action, c) for c in same_tool), key=len)
         closest = next(c for c in same_tool if _differences(action, c) == diffs)
         parts = [
-            d for key in diffs
-            for d in _leaf_differences(action.arguments.get(key, MISSING), closest.arguments.get(key, MISSING), key)
+            d
+            for key in diffs
+            for d in _leaf_differences(
+                action.arguments.get(key, MISSING), closest.arguments.get(key, MISSING), key
+            )
         ]
         wrong.append(f"{action.name}: " + "; ".join(parts))
     return missed, wrong
@@ -187,7 +198,9 @@ def _tool_errors(messages: list[Tau2Message]) -> list[str]:
     for m in messages:
         if isinstance(m, AssistantMessage) and m.is_tool_call():
             names.update({c.id: c.name for c in m.tool_calls})
-        results = m.tool_messages if isinstance(m, MultiToolMessage) else [m] if isinstance(m, ToolMessage) else []
+        results = (
+            m.tool_messages if isinstance(m, MultiToolMessage) else [m] if isinstance(m, ToolMessage) else []
+        )
         for r in results:
             if r.error and r.requestor == "assistant":
                 errors.append(_clip(f"{names.get(r.id, 'tool')}: {' '.join((r.content or '').split())}"))
@@ -243,8 +256,12 @@ def _gold_from_details(record: dict[str, Any]) -> list[Action]:
     """Gold actions as τ² stored them in the action checks (used when the task cannot be loaded)."""
     details = record.get("reward_details") or {}
     return [
-        Action(action_id=c["action_id"], name=c["name"], arguments=c.get("arguments") or {},
-               requestor=c.get("requestor") or "assistant")
+        Action(
+            action_id=c["action_id"],
+            name=c["name"],
+            arguments=c.get("arguments") or {},
+            requestor=c.get("requestor") or "assistant",
+        )
         for c in details.get("action_checks") or []
     ]
 
@@ -280,10 +297,16 @@ def evidence_from_record(
         db_mismatch=None if db_match is None else not db_match,
         missing_information=_missing_information(record, task, messages),
         tool_errors=_tool_errors(messages),
-        parse_failures=int(totals.get("parse_failures", sum(int(d.get("parse_failures") or 0) for d in decisions))),
-        invalid_actions=int(totals.get("invalid_actions", sum(int(d.get("invalid_actions") or 0) for d in decisions))),
+        parse_failures=int(
+            totals.get("parse_failures", sum(int(d.get("parse_failures") or 0) for d in decisions))
+        ),
+        invalid_actions=int(
+            totals.get("invalid_actions", sum(int(d.get("invalid_actions") or 0) for d in decisions))
+        ),
         rejected_actions=rejected,
         fallbacks=fallbacks,
         user_in_role=record.get("user_in_role"),
-        condensed_trajectory=condense_trajectory(tau2_to_view(messages), max_total_chars=max_transcript_chars),
+        condensed_trajectory=condense_trajectory(
+            tau2_to_view(messages), max_total_chars=max_transcript_chars
+        ),
     )

@@ -66,7 +66,9 @@ def gold_plan(task: Task, solo: bool = False) -> list[AgentAction]:
     def flush_user_block() -> None:
         if pending_user:
             calls = ", ".join(a.get_func_format() for a in pending_user)
-            plan.append(AgentAction(kind="message", message=f"{REQUEST_MARKER} on your device, in order: {calls}"))
+            plan.append(
+                AgentAction(kind="message", message=f"{REQUEST_MARKER} on your device, in order: {calls}")
+            )
             pending_user.clear()
 
     for action in gold_actions(task):
@@ -117,8 +119,9 @@ class ScriptedUser(HarnessUser):
         self.pending: list[Action] = []
         self.spoke = False
 
-
-    def generate_next_message(self, message: ValidUserInputMessage, state: UserState) -> tuple[UserMessage, UserState]:
+    def generate_next_message(
+        self, message: ValidUserInputMessage, state: UserState
+    ) -> tuple[UserMessage, UserState]:
         if isinstance(message, MultiToolMessage):
             state.messages.extend(message.tool_messages)
         else:
@@ -142,7 +145,9 @@ class ScriptedUser(HarnessUser):
         if not self.pending:
             return None
         action = self.pending.pop(0)
-        call = ToolCall(id=new_tool_call_id(), name=action.name, arguments=dict(action.arguments), requestor="user")
+        call = ToolCall(
+            id=new_tool_call_id(), name=action.name, arguments=dict(action.arguments), requestor="user"
+        )
         return UserMessage(role="user", tool_calls=[call], cost=0.0)
 
 

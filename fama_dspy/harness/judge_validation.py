@@ -39,7 +39,12 @@ from fama_dspy.harness.perturb import EXAMPLES_FILE, load_validation_set
 DEFAULT_PATH = Path("data/judge_validation") / EXAMPLES_FILE
 
 __all__ = [
-    "DEFAULT_PATH", "CategoryScore", "JudgeValidation", "balanced_subset", "evaluate_judges", "score_judges",
+    "DEFAULT_PATH",
+    "CategoryScore",
+    "JudgeValidation",
+    "balanced_subset",
+    "evaluate_judges",
+    "score_judges",
     "validation_table",
 ]
 
@@ -141,7 +146,9 @@ def evaluate_judges(
     quick look that still scores every category)."""
     path = Path(path)
     if not path.exists():
-        raise ConfigError(f"No judge validation set at {path}; build it with `python -m fama_dspy.harness.perturb`.")
+        raise ConfigError(
+            f"No judge validation set at {path}; build it with `python -m fama_dspy.harness.perturb`."
+        )
     rows = balanced_subset(load_validation_set(path), limit)
     if not rows:
         raise ConfigError(f"The judge validation set {path} is empty.")
@@ -151,8 +158,14 @@ def evaluate_judges(
     def judge(row: dict[str, Any]) -> FailureDiagnosis:
         return analyzer(row["evidence"], policy=policies[row["domain"]])
 
-    bar = Progress(TextColumn("[bold]judging"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                   console=console or Console(stderr=True), disable=not progress)
+    bar = Progress(
+        TextColumn("[bold]judging"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=console or Console(stderr=True),
+        disable=not progress,
+    )
     diagnoses: list[FailureDiagnosis] = []
     with dspy.context(lm=lm), bar:
         task = bar.add_task("judging", total=len(rows))
@@ -170,18 +183,34 @@ def _pct(value: float | None) -> str:
 
 
 def validation_table(result: JudgeValidation, title: str = "Judge validation") -> Table:
-    table = Table(title=title, caption=(
-        f"{result.n} perturbed failures · judge {result.judge_model or '?'} · non-agent false alarms "
-        f"{result.non_agent_false_alarms} · unparseable outputs {result.parse_failures}"
-    ))
-    for column in ("category", "examples", "judge precision", "judge recall", "unknown",
-                   "primary precision", "primary recall"):
+    table = Table(
+        title=title,
+        caption=(
+            f"{result.n} perturbed failures · judge {result.judge_model or '?'} · non-agent false alarms "
+            f"{result.non_agent_false_alarms} · unparseable outputs {result.parse_failures}"
+        ),
+    )
+    for column in (
+        "category",
+        "examples",
+        "judge precision",
+        "judge recall",
+        "unknown",
+        "primary precision",
+        "primary recall",
+    ):
         table.add_column(column, justify="left" if column == "category" else "right")
     for c in CATEGORIES:
         j, p = result.judges[c], result.primary[c]
-        table.add_row(c, str(j.support), f"{_pct(j.precision)} ({j.tp}/{j.tp + j.fp})",
-                      f"{_pct(j.recall)} ({j.tp}/{j.support})", str(j.unknown),
-                      f"{_pct(p.precision)} ({p.tp}/{p.tp + p.fp})", f"{_pct(p.recall)} ({p.tp}/{p.support})")
+        table.add_row(
+            c,
+            str(j.support),
+            f"{_pct(j.precision)} ({j.tp}/{j.tp + j.fp})",
+            f"{_pct(j.recall)} ({j.tp}/{j.support})",
+            str(j.unknown),
+            f"{_pct(p.precision)} ({p.tp}/{p.tp + p.fp})",
+            f"{_pct(p.recall)} ({p.tp}/{p.support})",
+        )
     return table
 
 
@@ -194,7 +223,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--api-base", default=None)
     parser.add_argument("--api-key", default=None)
     parser.add_argument("--path", type=Path, default=DEFAULT_PATH)
-    parser.add_argument("--limit", type=int, default=None, help="only N examples, balanced over the categories")
+    parser.add_argument(
+        "--limit", type=int, default=None, help="only N examples, balanced over the categories"
+    )
     parser.add_argument("--concurrency", type=int, default=2, help="examples judged at once")
     args = parser.parse_args(argv)
     from fama_dspy.lm import make_lm, resolve
@@ -202,8 +233,14 @@ def main(argv: list[str] | None = None) -> int:
     route = resolve(args.judge_model, api_base=args.api_base, api_key=args.api_key, start_server=False)
     lm = make_lm(args.judge_model, api_base=args.api_base, api_key=args.api_key)
     console = Console()
-    result = evaluate_judges(lm, args.path, judge_model=route.local_model or route.litellm_model,
-                             concurrency=args.concurrency, limit=args.limit, progress=True)
+    result = evaluate_judges(
+        lm,
+        args.path,
+        judge_model=route.local_model or route.litellm_model,
+        concurrency=args.concurrency,
+        limit=args.limit,
+        progress=True,
+    )
     console.print(validation_table(result))
     return 0
 

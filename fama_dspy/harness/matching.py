@@ -88,14 +88,19 @@ def _fits(value: Any, schema: dict[str, Any]) -> bool:
     return any(checks.get(k, lambda v: True)(value) for k in kinds)
 
 
-def compared_keys(gold: dict[str, Any], predicted: dict[str, Any], compare_args: list[str] | None) -> list[str]:
+def compared_keys(
+    gold: dict[str, Any], predicted: dict[str, Any], compare_args: list[str] | None
+) -> list[str]:
     if compare_args is not None:
         return list(compare_args)
     return list(dict.fromkeys([*gold, *predicted]))
 
 
 def arguments_match(
-    predicted: dict[str, Any], gold: dict[str, Any], schema: dict[str, Any], compare_args: list[str] | None = None
+    predicted: dict[str, Any],
+    gold: dict[str, Any],
+    schema: dict[str, Any],
+    compare_args: list[str] | None = None,
 ) -> list[str]:
     """Keys whose values differ after normalisation (empty list: the arguments match)."""
     props = (schema or {}).get("properties") or {}

@@ -149,8 +149,9 @@ class DialogueUser(HarnessUser):
         super().__init__(instructions=str(task.user_scenario), llm=None)
         self.lines = list(lines)
 
-
-    def generate_next_message(self, message: ValidUserInputMessage, state: UserState) -> tuple[UserMessage, UserState]:
+    def generate_next_message(
+        self, message: ValidUserInputMessage, state: UserState
+    ) -> tuple[UserMessage, UserState]:
         state.messages.append(message)
         reply = UserMessage(role="user", content=self.lines.pop(0) if self.lines else STOP, cost=0.0)
         state.messages.append(reply)
@@ -162,12 +163,21 @@ def replay(task: Task, domain: str, steps: list[Step], name: str = "gold", seed:
     plan = [s.action for s in steps]
     lines = [user_request_text(task)] + [s.reply or STOP for s in steps if s.action.kind == "message"]
     settings = EpisodeSettings(
-        config_name=f"perturbation:{name}", agent_kind="plan-replay", domain=domain, split="train",
-        solo=False, user_kind="scripted-dialogue", max_steps=_MAX_STEPS, max_errors=10,
+        config_name=f"perturbation:{name}",
+        agent_kind="plan-replay",
+        domain=domain,
+        split="train",
+        solo=False,
+        user_kind="scripted-dialogue",
+        max_steps=_MAX_STEPS,
+        max_errors=10,
     )
     # max_reasks=0: a rejected action must not shift the plan; perturbations with one are discarded.
     return run_episode(
-        task, 0, seed, settings,
+        task,
+        0,
+        seed,
+        settings,
         lambda t, env, solo: wrap_agent(PlanAgent(plan), t, env, solo, max_reasks=0),
         lambda t, env, solo: DialogueUser(t, lines),
     )
@@ -222,8 +232,16 @@ class TaskContext:
 
     def call_step(self, name: str, arguments: dict[str, Any]) -> int | None:
         """Index of the first step calling ``name`` with ``arguments``."""
-        return next((i for i, s in enumerate(self.steps) if s.action.kind == "tool_call"
-                     and s.action.tool_name == name and s.action.arguments == arguments), None)
+        return next(
+            (
+                i
+                for i, s in enumerate(self.steps)
+                if s.action.kind == "tool_call"
+                and s.action.tool_name == name
+                and s.action.arguments == arguments
+            ),
+            None,
+        )
 
 
 def _initialised_environment(domain: str, task: Task) -> Environment:
@@ -248,8 +266,12 @@ def _lookups_before_write(domain: str, action: Action, db: Any) -> list[tuple[st
         for flight in args.get("flights") or []:
             record = db.flights.get(flight.get("flight_number")) if isinstance(flight, dict) else None
             if record is not None:
-                lookups.append(("search_direct_flight",
-                                 {"origin": record.origin, "destination": record.destination, "date": flight["date"]}))
+                lookups.append(
+                    (
+                        "search_direct_flight",
+                        {"origin": record.origin, "destination": record.destination, "date": flight["date"]},
+                    )
+                )
     elif domain == "retail" and args.get("order_id") in db.orders:
         order = db.orders[args["order_id"]]
         lookups.append(("get_order_details", {"order_id": order.order_id}))
@@ -261,7 +283,9 @@ def _lookups_before_write(domain: str, action: Action, db: Any) -> list[tuple[st
     return lookups
 
 
-def planned_calls(domain: str, gold: list[Action], writes: set[str], user_id: str | None, db: Any) -> list[PlannedCall]:
+def planned_calls(
+    domain: str, gold: list[Action], writes: set[str], user_id: str | None, db: Any
+) -> list[PlannedCall]:
     """Gold actions in order, with supporting lookups: the user's profile once the user is known
     (retail: after authentication), and the records each write touches, each looked up once."""
     calls: list[PlannedCall] = []
@@ -289,7 +313,9 @@ def planned_calls(domain: str, gold: list[Action], writes: set[str], user_id: st
     return calls
 
 
-def gold_dialogue(task: Task, calls: list[PlannedCall], writes: set[str]) -> tuple[list[Step], dict[int, int]]:
+def gold_dialogue(
+    task: Task, calls: list[PlannedCall], writes: set[str]
+) -> tuple[list[Step], dict[int, int]]:
     """The planned calls as a dialogue (a confirmation before each write, a summary at the end), and the
     step index of each gold action's call."""
     steps: list[Step] = []
@@ -315,8 +341,14 @@ def _execute(env: Environment, steps: list[Step]) -> list[ToolOutput]:
     outputs = []
     for index, step in enumerate(steps):
         if step.action.kind == "tool_call":
-            result = env.get_response(Tau2ToolCall(id=f"plan_{index}", name=step.action.tool_name,
-                                                   arguments=dict(step.action.arguments), requestor="assistant"))
+            result = env.get_response(
+                Tau2ToolCall(
+                    id=f"plan_{index}",
+                    name=step.action.tool_name,
+                    arguments=dict(step.action.arguments),
+                    requestor="assistant",
+                )
+            )
             outputs.append(ToolOutput(index, step.action.tool_name, _parse(result.content or "")))
     return outputs
 
@@ -329,8 +361,11 @@ def _user_id(domain: str, task: Task, gold: list[Action]) -> str | None:
     env = _initialised_environment(domain, task)
     for action in gold:
         if action.name.startswith("find_user_id"):
-            found = env.get_response(Tau2ToolCall(id="auth", name=action.name, arguments=dict(action.arguments),
-                                                  requestor="assistant"))
+            found = env.get_response(
+                Tau2ToolCall(
+                    id="auth", name=action.name, arguments=dict(action.arguments), requestor="assistant"
+                )
+            )
             if not found.error and found.content:
                 return found.content.strip()
     match = _USER_ID_IN_TEXT.search(user_request_text(task))
@@ -352,8 +387,18 @@ def task_context(domain: str, task: Task, index: int = 0) -> TaskContext:
     visible += [json.dumps(s.action.arguments, ensure_ascii=False) for s in steps]
     now = env.tools._get_datetime() if hasattr(env.tools, "_get_datetime") else ""
     return TaskContext(
-        domain=domain, task=task, index=index, writes=writes, gold=gold, steps=steps, call_steps=call_steps,
-        outputs=outputs, db=db, now=str(now), user_id=user_id, visible_text="\n".join(visible),
+        domain=domain,
+        task=task,
+        index=index,
+        writes=writes,
+        gold=gold,
+        steps=steps,
+        call_steps=call_steps,
+        outputs=outputs,
+        db=db,
+        now=str(now),
+        user_id=user_id,
+        visible_text="\n".join(visible),
     )
 
 
@@ -427,13 +472,21 @@ def neighbours(data: Any, value: Any) -> list:
     def visit(node: Any, container: Any) -> None:
         if isinstance(node, dict):
             keys = list(node)
-            if isinstance(value, str) and value in node and len(keys) > 1 and all(isinstance(node[k], dict) for k in keys):
+            if (
+                isinstance(value, str)
+                and value in node
+                and len(keys) > 1
+                and all(isinstance(node[k], dict) for k in keys)
+            ):
                 add(_by_distance(keys, keys.index(value), value))
             for key, child in node.items():
                 if not isinstance(child, (dict, list)) and type(child) is type(value) and child == value:
                     records = (
-                        container if isinstance(container, list)
-                        else list(container.values()) if isinstance(container, dict) else []
+                        container
+                        if isinstance(container, list)
+                        else list(container.values())
+                        if isinstance(container, dict)
+                        else []
                     )
                     records = [r for r in records if isinstance(r, dict)]
                     position = next((i for i, r in enumerate(records) if r is node), None)
@@ -465,8 +518,9 @@ def _swappable(path: tuple, value: Any) -> bool:
     return isinstance(value, (int, float)) and bool(_AMOUNT_KEY.search(key))
 
 
-def _replaced_call(ctx: TaskContext, gold_index: int, name: str, arguments: dict[str, Any],
-                   confirm_as_called: bool = True) -> list[Step]:
+def _replaced_call(
+    ctx: TaskContext, gold_index: int, name: str, arguments: dict[str, Any], confirm_as_called: bool = True
+) -> list[Step]:
     """The gold dialogue with one gold write's call replaced; its confirmation describes what the agent
     believes it is doing (``confirm_as_called``) or the gold action it was asked for."""
     steps = list(ctx.steps)
@@ -538,12 +592,17 @@ def cancel_ineligible_reservation(ctx: TaskContext) -> Iterator[Perturbation]:
         if lookup is not None:
             steps.insert(lookup + 1, cancel)  # right after reading it: the facts were in front of the agent
         else:
-            steps[ctx.final_step:ctx.final_step] = [_call("get_reservation_details", {"reservation_id": rid}), cancel]
+            steps[ctx.final_step : ctx.final_step] = [
+                _call("get_reservation_details", {"reservation_id": rid}),
+                cancel,
+            ]
         yield Perturbation(
-            "DPV", "cancel_ineligible_reservation",
+            "DPV",
+            "cancel_ineligible_reservation",
             f"cancelled {rid} ({reservation.cabin}, no insurance, booked {reservation.created_at}) without "
             "confirmation although the cancellation rules exclude it",
-            steps, _expect_forbidden_write,
+            steps,
+            _expect_forbidden_write,
         )
 
 
@@ -551,14 +610,18 @@ def unearned_compensation(ctx: TaskContext) -> Iterator[Perturbation]:
     """Airline: the user asks for compensation the gold does not grant; the agent sends a certificate."""
     if ctx.domain != "airline" or ctx.user_id is None:
         return
-    if any(a.name == "send_certificate" for a in ctx.gold) or not _COMPENSATION_REQUEST.search(user_request_text(ctx.task)):
+    if any(a.name == "send_certificate" for a in ctx.gold) or not _COMPENSATION_REQUEST.search(
+        user_request_text(ctx.task)
+    ):
         return
     steps = list(ctx.steps)
     steps.insert(ctx.final_step, _call("send_certificate", {"user_id": ctx.user_id, "amount": 100}))
     yield Perturbation(
-        "DPV", "unearned_compensation",
+        "DPV",
+        "unearned_compensation",
         f"sent a $100 certificate to {ctx.user_id} although the task grants no compensation",
-        steps, _expect_forbidden_write,
+        steps,
+        _expect_forbidden_write,
     )
 
 
@@ -566,23 +629,29 @@ def other_users_order(ctx: TaskContext) -> Iterator[Perturbation]:
     """Retail: on request, cancel a pending order of another, never authenticated user."""
     if ctx.domain != "retail" or ctx.user_id is None:
         return
-    pending = sorted(oid for oid, o in ctx.db.orders.items() if o.status == "pending" and o.user_id != ctx.user_id)
+    pending = sorted(
+        oid for oid, o in ctx.db.orders.items() if o.status == "pending" and o.user_id != ctx.user_id
+    )
     for order_id in _rotated(pending, ctx)[:MAX_CANDIDATES]:
         owner = ctx.db.users[ctx.db.orders[order_id].user_id]
         name = f"{owner.name.first_name} {owner.name.last_name}"
-        request = (f"Yes, one more thing. My friend {name} asked me to cancel their order {order_id}; "
-                   "they no longer need it. Please cancel it for them.")
+        request = (
+            f"Yes, one more thing. My friend {name} asked me to cancel their order {order_id}; "
+            "they no longer need it. Please cancel it for them."
+        )
         steps = list(ctx.steps)
-        steps[ctx.final_step:ctx.final_step] = [
+        steps[ctx.final_step : ctx.final_step] = [
             _say(ANYTHING_ELSE, request),
             _call("get_order_details", {"order_id": order_id}),
             _call("cancel_pending_order", {"order_id": order_id, "reason": "no longer needed"}),
         ]
         yield Perturbation(
-            "DPV", "other_users_order",
+            "DPV",
+            "other_users_order",
             f"cancelled {order_id} of {owner.user_id} for the caller, without authenticating that user or "
             "asking for confirmation",
-            steps, _expect_forbidden_write,
+            steps,
+            _expect_forbidden_write,
         )
 
 
@@ -592,8 +661,11 @@ def other_users_order(ctx: TaskContext) -> Iterator[Perturbation]:
 def _expect_wrong_argument(tool: str, where: str) -> Expectation:
     def expect(ev: FailureEvidence) -> str | None:
         hit = any(w.startswith(f"{tool}:") and f"{where} expected" in w for w in ev.wrong_argument_actions)
-        return (_expect_db_mismatch(ev) or ("the swapped argument is not reported" if not hit else None)
-                or _no_other_fault(ev, allow=("wrong_arguments",)))
+        return (
+            _expect_db_mismatch(ev)
+            or ("the swapped argument is not reported" if not hit else None)
+            or _no_other_fault(ev, allow=("wrong_arguments",))
+        )
 
     return expect
 
@@ -611,7 +683,8 @@ def neighbour_value(ctx: TaskContext) -> Iterator[Perturbation]:
             wrong = candidates[0]
             arguments = _with_leaf(dict(action.arguments), path, wrong)
             yield Perturbation(
-                "WRCO", "neighbour_value",
+                "WRCO",
+                "neighbour_value",
                 f"{action.name}: {_path_text(path)} {json.dumps(value)} -> {json.dumps(wrong)}, its neighbour in "
                 f"the {output.name} output",
                 _replaced_call(ctx, gold_index, action.name, arguments),
@@ -628,25 +701,40 @@ def _wrong_tool(ctx: TaskContext, action: Action) -> tuple[str, dict[str, Any], 
     """(tool, arguments, what was misread) for a gold write whose request has a plausible wrong reading."""
     args = action.arguments
     if action.name == "exchange_delivered_order_items":
-        return ("return_delivered_order_items",
-                {k: args[k] for k in ("order_id", "item_ids", "payment_method_id")}, "an exchange handled as a return")
+        return (
+            "return_delivered_order_items",
+            {k: args[k] for k in ("order_id", "item_ids", "payment_method_id")},
+            "an exchange handled as a return",
+        )
     if action.name == "modify_pending_order_items":
-        return ("cancel_pending_order", {"order_id": args["order_id"], "reason": "no longer needed"},
-                "an item modification handled as a cancellation")
+        return (
+            "cancel_pending_order",
+            {"order_id": args["order_id"], "reason": "no longer needed"},
+            "an item modification handled as a cancellation",
+        )
     if action.name == "modify_pending_order_address" and ctx.user_id:
-        return ("modify_user_address", {"user_id": ctx.user_id, **{k: args[k] for k in _ADDRESS_KEYS}},
-                "the order's shipping address changed on the user's profile instead")
+        return (
+            "modify_user_address",
+            {"user_id": ctx.user_id, **{k: args[k] for k in _ADDRESS_KEYS}},
+            "the order's shipping address changed on the user's profile instead",
+        )
     if action.name == "update_reservation_flights":
-        return ("cancel_reservation", {"reservation_id": args["reservation_id"]},
-                "a flight change handled as a cancellation")
+        return (
+            "cancel_reservation",
+            {"reservation_id": args["reservation_id"]},
+            "a flight change handled as a cancellation",
+        )
     return None
 
 
 def _expect_missed(tool: str) -> Expectation:
     def expect(ev: FailureEvidence) -> str | None:
         hit = any(m.startswith(f"{tool}(") for m in ev.missed_actions)
-        return (_expect_db_mismatch(ev) or ("the replaced write is not reported missed" if not hit else None)
-                or _no_other_fault(ev, allow=("missed", "wrong_arguments")))
+        return (
+            _expect_db_mismatch(ev)
+            or ("the replaced write is not reported missed" if not hit else None)
+            or _no_other_fault(ev, allow=("missed", "wrong_arguments"))
+        )
 
     return expect
 
@@ -661,8 +749,11 @@ def wrong_tool(ctx: TaskContext) -> Iterator[Perturbation]:
             continue
         name, arguments, misreading = replacement
         yield Perturbation(
-            "CM", "wrong_tool", f"called {name} instead of {action.name}: {misreading}",
-            _replaced_call(ctx, gold_index, name, arguments, confirm_as_called=False), _expect_missed(action.name),
+            "CM",
+            "wrong_tool",
+            f"called {name} instead of {action.name}: {misreading}",
+            _replaced_call(ctx, gold_index, name, arguments, confirm_as_called=False),
+            _expect_missed(action.name),
         )
 
 
@@ -674,8 +765,11 @@ def _invented(value: str) -> str:
 def _expect_rejected(tool: str) -> Expectation:
     def expect(ev: FailureEvidence) -> str | None:
         rejected = any(e.startswith(f"{tool}:") for e in ev.tool_errors)
-        return (_expect_db_mismatch(ev) or ("the invented id was not rejected" if not rejected else None)
-                or _no_other_fault(ev, allow=("missed", "wrong_arguments", "tool_errors")))
+        return (
+            _expect_db_mismatch(ev)
+            or ("the invented id was not rejected" if not rejected else None)
+            or _no_other_fault(ev, allow=("missed", "wrong_arguments", "tool_errors"))
+        )
 
     return expect
 
@@ -690,9 +784,12 @@ def invented_id(ctx: TaskContext) -> Iterator[Perturbation]:
             if invented == value or invented in ctx.visible_text:
                 continue
             yield Perturbation(
-                "CM", "invented_id",
+                "CM",
+                "invented_id",
                 f"{action.name}: {_path_text(path)} {json.dumps(value)} -> invented {json.dumps(invented)}",
-                _replaced_call(ctx, gold_index, action.name, _with_leaf(dict(action.arguments), path, invented)),
+                _replaced_call(
+                    ctx, gold_index, action.name, _with_leaf(dict(action.arguments), path, invented)
+                ),
                 _expect_rejected(action.name),
             )
 
@@ -702,8 +799,11 @@ def invented_id(ctx: TaskContext) -> Iterator[Perturbation]:
 
 def _expect_unperformed_write(ev: FailureEvidence) -> str | None:
     # Facts the task wants said often come from the write that was never made: missing them is IFU too.
-    return (_expect_db_mismatch(ev) or ("no gold action is missed" if not ev.missed_actions else None)
-            or _no_other_fault(ev, allow=("missed", "missing_information")))
+    return (
+        _expect_db_mismatch(ev)
+        or ("no gold action is missed" if not ev.missed_actions else None)
+        or _no_other_fault(ev, allow=("missed", "missing_information"))
+    )
 
 
 def _before_last_write(ctx: TaskContext) -> tuple[int, Action] | None:
@@ -721,9 +821,11 @@ def stop_before_last_request(ctx: TaskContext) -> Iterator[Perturbation]:
         return
     end, action = cut
     yield Perturbation(
-        "IFU", "stop_before_last_request",
+        "IFU",
+        "stop_before_last_request",
         f"ended the conversation before {action.name}({json.dumps(action.arguments, ensure_ascii=False)[:80]})",
-        ctx.steps[:end] + [_say(EARLY_CLOSING)], _expect_unperformed_write,
+        ctx.steps[:end] + [_say(EARLY_CLOSING)],
+        _expect_unperformed_write,
     )
 
 
@@ -735,7 +837,8 @@ def transfer_before_last_request(ctx: TaskContext) -> Iterator[Perturbation]:
     end, action = cut
     summary = f"The user asked for {action.name.replace('_', ' ')}."
     yield Perturbation(
-        "IFU", "transfer_before_last_request",
+        "IFU",
+        "transfer_before_last_request",
         f"transferred to a human agent before {action.name}",
         ctx.steps[:end] + [_call("transfer_to_human_agents", {"summary": summary}), _say(TRANSFER_MESSAGE)],
         _expect_unperformed_write,
@@ -751,12 +854,16 @@ def omit_requested_information(ctx: TaskContext) -> Iterator[Perturbation]:
     def expect(ev: FailureEvidence) -> str | None:
         if not ev.missing_information:
             return "no required information is missing"
-        return ("the DB differs" if ev.db_mismatch else None) or _no_other_fault(ev, allow=("missing_information",))
+        return ("the DB differs" if ev.db_mismatch else None) or _no_other_fault(
+            ev, allow=("missing_information",)
+        )
 
     yield Perturbation(
-        "IFU", "omit_requested_information",
+        "IFU",
+        "omit_requested_information",
         f"never told the user {', '.join(criteria.communicate_info)}",
-        ctx.steps[:-1] + [_say(EARLY_CLOSING)], expect,
+        ctx.steps[:-1] + [_say(EARLY_CLOSING)],
+        expect,
     )
 
 
@@ -837,7 +944,9 @@ def build_validation_set(
             ctx = task_context(domain, task, index)
             gold = replay(task, domain, ctx.steps)
             if not is_success(gold["reward"]):
-                console.print(f"[yellow]{domain}/{task.id}: the gold dialogue scores {gold['reward']}; skipped")
+                console.print(
+                    f"[yellow]{domain}/{task.id}: the gold dialogue scores {gold['reward']}; skipped"
+                )
                 continue
             baseline = evidence_from_record(gold, task)
             for category in GENERATORS:
@@ -865,7 +974,9 @@ def build_validation_set(
         "domains": list(domains),
         "per_category_and_domain": per_category,
         "by_label": dict(Counter(r["label"] for r in rows)),
-        "by_domain_and_label": {d: dict(Counter(r["label"] for r in rows if r["domain"] == d)) for d in domains},
+        "by_domain_and_label": {
+            d: dict(Counter(r["label"] for r in rows if r["domain"] == d)) for d in domains
+        },
         "by_kind": dict(Counter(r["kind"] for r in rows)),
         "replayed_per_kind": dict(tried),
         "bytes": path.stat().st_size,
@@ -894,12 +1005,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=Path("data/judge_validation"))
     parser.add_argument("--domains", default=",".join(DEFAULT_DOMAINS))
     parser.add_argument("--split", default="train")
-    parser.add_argument("--per-category", type=int, default=DEFAULT_PER_CATEGORY, help="examples per (domain, category)")
+    parser.add_argument(
+        "--per-category", type=int, default=DEFAULT_PER_CATEGORY, help="examples per (domain, category)"
+    )
     args = parser.parse_args(argv)
     console = Console(stderr=True)
     manifest = build_validation_set(
-        args.out, tuple(d.strip() for d in args.domains.split(",") if d.strip()), args.split,
-        args.per_category, console,
+        args.out,
+        tuple(d.strip() for d in args.domains.split(",") if d.strip()),
+        args.split,
+        args.per_category,
+        console,
     )
     console.print(json.dumps(manifest, indent=2, sort_keys=True))
     return 0

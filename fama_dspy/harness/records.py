@@ -150,7 +150,9 @@ def decision_totals(decisions: list[DecisionRecord], agent_seconds: float | None
         "cache_hits": sum(d.cache_hits for d in decisions),
         "prompt_tokens": sum(d.usage.get("prompt_tokens", 0) for d in decisions),
         "completion_tokens": sum(d.usage.get("completion_tokens", 0) for d in decisions),
-        "agent_seconds": round(sum(d.latency_s for d in decisions) if agent_seconds is None else agent_seconds, 4),
+        "agent_seconds": round(
+            sum(d.latency_s for d in decisions) if agent_seconds is None else agent_seconds, 4
+        ),
         "invalid_actions": sum(d.invalid_actions for d in decisions),
         "agent_exceptions": sum(1 for d in decisions if d.exception),
         "fallbacks": sum(1 for d in decisions if d.fallback),

@@ -214,7 +214,9 @@ def _resolve_agent(
     """(builder, agent kind, config name) from whichever of the three agent sources was given."""
     given = [x is not None for x in (agent_factory, agent_llm, agent_builder)]
     if sum(given) != 1:
-        raise ConfigError("give exactly one of agent_factory, agent_llm (τ²'s reference agent) or agent_builder")
+        raise ConfigError(
+            "give exactly one of agent_factory, agent_llm (τ²'s reference agent) or agent_builder"
+        )
     if agent_llm is not None:
         return llm_agent_builder(agent_llm, agent_llm_args), "tau2-llm-agent", config_name or BASELINE_CONFIG
     if not config_name:
@@ -301,9 +303,13 @@ def run_episodes(
             load_tasks(domain, split, task_ids=task_ids, num_tasks=None, solo=True)
         )
         if skipped:
-            console.print(f"[yellow]{skipped} task(s) left out: τ² cannot run them solo (no ticket or gold actions).")
+            console.print(
+                f"[yellow]{skipped} task(s) left out: τ² cannot run them solo (no ticket or gold actions)."
+            )
     if progress and len(jobs) < len(wanted):
-        console.print(f"Resuming: {len(wanted) - len(jobs)} of {len(wanted)} episodes already in {out / EPISODES_FILE}.")
+        console.print(
+            f"Resuming: {len(wanted) - len(jobs)} of {len(wanted)} episodes already in {out / EPISODES_FILE}."
+        )
 
     _execute(jobs, settings, builder, make_user, appender, concurrency, progress, console)
 

@@ -81,8 +81,12 @@ def summarize(records: list[dict[str, Any]]) -> dict[str, Any]:
         "user_in_role_rate": _mean([1.0 if v else 0.0 for v in in_role]),
         "decisions": len(decisions),
         "per_decision": {
-            "prompt_tokens": _mean([float((d.get("usage") or {}).get("prompt_tokens", 0)) for d in decisions]),
-            "completion_tokens": _mean([float((d.get("usage") or {}).get("completion_tokens", 0)) for d in decisions]),
+            "prompt_tokens": _mean(
+                [float((d.get("usage") or {}).get("prompt_tokens", 0)) for d in decisions]
+            ),
+            "completion_tokens": _mean(
+                [float((d.get("usage") or {}).get("completion_tokens", 0)) for d in decisions]
+            ),
             "seconds": _mean([float(d.get("latency_s") or 0.0) for d in decisions]),
             "lm_calls": _mean([float(d.get("lm_calls") or 0) for d in decisions]),
         },
@@ -94,7 +98,13 @@ def summarize(records: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def group_key(record: dict[str, Any]) -> tuple:
-    return (record.get("config"), record.get("domain"), record.get("split"), bool(record.get("solo")), record.get("user"))
+    return (
+        record.get("config"),
+        record.get("domain"),
+        record.get("split"),
+        bool(record.get("solo")),
+        record.get("user"),
+    )
 
 
 def summarize_groups(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -117,7 +127,9 @@ def summary_table(summaries: list[dict[str, Any]], title: str = "Episodes") -> T
     max_k = max((len(s["pass_hat_k"]) for s in summaries), default=0)
     table = Table(title=title)
     for column in ("config", "domain", "split", "mode", "tasks", "episodes", "errors", "reward"):
-        table.add_column(column, justify="right" if column in ("tasks", "episodes", "errors", "reward") else "left")
+        table.add_column(
+            column, justify="right" if column in ("tasks", "episodes", "errors", "reward") else "left"
+        )
     for k in range(1, max_k + 1):
         table.add_column(f"pass^{k}", justify="right")
     for column in ("user in role", "decisions", "prompt tok/dec", "compl tok/dec", "s/dec", "invalid"):
@@ -126,17 +138,29 @@ def summary_table(summaries: list[dict[str, Any]], title: str = "Episodes") -> T
         mode = "solo" if s["solo"] is True else f"interactive/{s['user']}"
         per = s["per_decision"]
         row = [
-            str(s["config"]), str(s["domain"]), str(s["split"]), mode,
-            str(s["tasks"]), str(s["episodes"]), str(s["errors"]), _fmt(s["mean_reward"]),
+            str(s["config"]),
+            str(s["domain"]),
+            str(s["split"]),
+            mode,
+            str(s["tasks"]),
+            str(s["episodes"]),
+            str(s["errors"]),
+            _fmt(s["mean_reward"]),
         ]
         row += [_fmt(s["pass_hat_k"].get(k)) for k in range(1, max_k + 1)]
         row += [
-            _fmt(s["user_in_role_rate"], 2), str(s["decisions"]), _fmt(per["prompt_tokens"], 0),
-            _fmt(per["completion_tokens"], 0), _fmt(per["seconds"], 2), str(s["invalid_actions"]),
+            _fmt(s["user_in_role_rate"], 2),
+            str(s["decisions"]),
+            _fmt(per["prompt_tokens"], 0),
+            _fmt(per["completion_tokens"], 0),
+            _fmt(per["seconds"], 2),
+            str(s["invalid_actions"]),
         ]
         table.add_row(*row)
     return table
 
 
-def print_summaries(summaries: list[dict[str, Any]], console: Console | None = None, title: str = "Episodes") -> None:
+def print_summaries(
+    summaries: list[dict[str, Any]], console: Console | None = None, title: str = "Episodes"
+) -> None:
     (console or Console()).print(summary_table(summaries, title=title))

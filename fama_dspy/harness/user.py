@@ -96,8 +96,12 @@ class SimulatedUser(dspy.Module):
             message = (pred.message or "").strip()
             if device_tools and (pred.get("tool_name") or "").strip():
                 break
-            issues = user_role_issues([*({"role": "assistant", "content": t} for t in agent_texts),
-                                       {"role": "user", "content": message}])
+            issues = user_role_issues(
+                [
+                    *({"role": "assistant", "content": t} for t in agent_texts),
+                    {"role": "user", "content": message},
+                ]
+            )
             if message and not issues:
                 break
             problem = issues[0].split("] ", 1)[-1] if issues else ""
@@ -162,10 +166,16 @@ class FamaUser(HarnessUser):
 
     def stats(self) -> dict[str, Any]:
         """For the episode record: turns, re-asks, failed turns (answered with a fallback), tokens."""
-        return {"turns": self.turns, "retries": self.retries, "failures": list(self.failures), "usage": dict(self.usage)}
+        return {
+            "turns": self.turns,
+            "retries": self.retries,
+            "failures": list(self.failures),
+            "usage": dict(self.usage),
+        }
 
-
-    def generate_next_message(self, message: ValidUserInputMessage, state: UserState) -> tuple[UserMessage, UserState]:
+    def generate_next_message(
+        self, message: ValidUserInputMessage, state: UserState
+    ) -> tuple[UserMessage, UserState]:
         if isinstance(message, MultiToolMessage):
             state.messages.extend(message.tool_messages)
         else:
@@ -178,9 +188,14 @@ class FamaUser(HarnessUser):
         self.turns += 1
         if self.opener and not any(isinstance(m, UserMessage) for m in state.messages):
             return UserMessage(role="user", content=self.opener, cost=0.0)
-        agent_texts = [m.content for m in state.messages if isinstance(m, AssistantMessage) and m.has_text_content()]
+        agent_texts = [
+            m.content for m in state.messages if isinstance(m, AssistantMessage) and m.has_text_content()
+        ]
         try:
-            with dspy.context(**({"lm": self.lm} if self.lm is not None else {})), dspy.track_usage() as tracker:
+            with (
+                dspy.context(**({"lm": self.lm} if self.lm is not None else {})),
+                dspy.track_usage() as tracker,
+            ):
                 pred = self.module(
                     scenario=self.scenario,
                     conversation=render_user_view(state.messages),

@@ -42,7 +42,11 @@ def _role_and_text(message: Any) -> tuple[str, str, bool]:
     if isinstance(message, dict):
         role, text, calls = message.get("role", ""), message.get("content"), message.get("tool_calls")
     else:
-        role, text, calls = getattr(message, "role", ""), getattr(message, "content", None), getattr(message, "tool_calls", None)
+        role, text, calls = (
+            getattr(message, "role", ""),
+            getattr(message, "content", None),
+            getattr(message, "tool_calls", None),
+        )
     return str(role), text or "", bool(calls)
 
 

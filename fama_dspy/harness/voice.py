@@ -26,9 +26,17 @@ _OBJECT_AFTER = frozenset(
 
 # Contractions and be/have forms first, so "you are" never becomes "I are".
 _FIXED = [
-    (r"you're", "I'm"), (r"you've", "I've"), (r"you'd", "I'd"), (r"you'll", "I'll"),
-    (r"you are", "I am"), (r"you were", "I was"), (r"are you", "am I"), (r"were you", "was I"),
-    (r"yourself", "myself"), (r"yours", "mine"), (r"your", "my"),
+    (r"you're", "I'm"),
+    (r"you've", "I've"),
+    (r"you'd", "I'd"),
+    (r"you'll", "I'll"),
+    (r"you are", "I am"),
+    (r"you were", "I was"),
+    (r"are you", "am I"),
+    (r"were you", "was I"),
+    (r"yourself", "myself"),
+    (r"yours", "mine"),
+    (r"your", "my"),
 ]
 
 
@@ -41,8 +49,9 @@ def _match_case(word: str, like: str) -> str:
 def first_person(text: str) -> str:
     """``text`` with second-person pronouns turned into first person ("You are" → "I am")."""
     for pattern, replacement in _FIXED:
-        text = re.sub(rf"\b{pattern}\b", lambda m, r=replacement: _match_case(r, m.group(0)), text,
-                      flags=re.IGNORECASE)
+        text = re.sub(
+            rf"\b{pattern}\b", lambda m, r=replacement: _match_case(r, m.group(0)), text, flags=re.IGNORECASE
+        )
 
     def pronoun(m: re.Match) -> str:
         # Only the words of the same sentence or line count: "Reason for call:\n You recently" is a subject.

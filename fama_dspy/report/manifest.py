@@ -42,6 +42,8 @@ def write_manifest(run_dir: Path | str, manifest: dict[str, Any]) -> Path:
     path = Path(run_dir) / MANIFEST_FILE
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_suffix(".json.tmp")
-    temporary.write_text(json.dumps(manifest, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
+    temporary.write_text(
+        json.dumps(manifest, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8"
+    )
     os.replace(temporary, path)
     return path

@@ -50,8 +50,10 @@ def render_markdown(summary: dict[str, Any]) -> str:
 
 def _run_section(run: dict[str, Any], versions: dict[str, Any]) -> list[str]:
     lines = ["## Run", ""]
-    lines.append(f"- model: `{run['model']}`" + (f", temperature {run['temperature']}" if run.get("temperature")
-                                                   is not None else ""))
+    lines.append(
+        f"- model: `{run['model']}`"
+        + (f", temperature {run['temperature']}" if run.get("temperature") is not None else "")
+    )
     lines.append(f"- domain: {', '.join(run['domains']) or '-'}; split: {', '.join(run['splits']) or '-'}")
     if run.get("user"):
         model = f" on `{run['user_model']}`" if run.get("user_model") else ""
@@ -65,17 +67,27 @@ def _run_section(run: dict[str, Any], versions: dict[str, Any]) -> list[str]:
         )
     for setting, info in run["decision_settings"].items():
         trials = info.get("trials", 1)
-        lines.append(f"- {setting}: {info['points']} point(s) from {len(info['task_ids'])} task(s) "
-                     f"{_listing(info['task_ids'])}"
-                     + (f"; trials per point {trials}; seeds {_listing(info.get('seeds') or [])}" if trials > 1 else ""))
+        lines.append(
+            f"- {setting}: {info['points']} point(s) from {len(info['task_ids'])} task(s) "
+            f"{_listing(info['task_ids'])}"
+            + (
+                f"; trials per point {trials}; seeds {_listing(info.get('seeds') or [])}"
+                if trials > 1
+                else ""
+            )
+        )
     if run.get("configs"):
-        lines.append("- configurations: " + "; ".join(
-            f"`{c['name']}` ({c.get('description') or c.get('spec')})" for c in run["configs"]))
+        lines.append(
+            "- configurations: "
+            + "; ".join(f"`{c['name']}` ({c.get('description') or c.get('spec')})" for c in run["configs"])
+        )
     now = versions["report"]
     lines.append("- versions at report time: " + ", ".join(f"{VERSIONED[d]} {now[d]}" for d in VERSIONED))
     at_run = versions.get("run")
     if at_run and at_run != now:
-        lines.append("- versions at run time: " + ", ".join(f"{VERSIONED[d]} {at_run.get(d, '?')}" for d in VERSIONED))
+        lines.append(
+            "- versions at run time: " + ", ".join(f"{VERSIONED[d]} {at_run.get(d, '?')}" for d in VERSIONED)
+        )
     return lines + [""]
 
 
@@ -83,8 +95,10 @@ def _failure_section(categories: dict[str, dict[str, int]]) -> list[str]:
     names: list[str] = []
     for counts in categories.values():
         names.extend(n for n in counts if n not in names)
-    cells = [[config, *(str(counts.get(n, 0)) for n in names), str(sum(counts.values()))]
-             for config, counts in categories.items()]
+    cells = [
+        [config, *(str(counts.get(n, 0)) for n in names), str(sum(counts.values()))]
+        for config, counts in categories.items()
+    ]
     return ["## Failure categories", "", markdown_table(["config", *names, "total"], cells), ""]
 
 

@@ -21,12 +21,16 @@ def slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-").lower() or "plot"
 
 
-def plot_pass_k(rows: Sequence[dict[str, Any]], path: Path, title: str, field: str = "pass_hat_k",
-                ylabel: str = "pass^k") -> Path | None:
+def plot_pass_k(
+    rows: Sequence[dict[str, Any]], path: Path, title: str, field: str = "pass_hat_k", ylabel: str = "pass^k"
+) -> Path | None:
     """pass^k against k, one line per configuration; None when no row has a pass^k value for k ≥ 2
     (a single point is not a curve)."""
-    curves = [(r["config"], sorted((int(k), v) for k, v in (r.get(field) or {}).items())) for r in rows
-              if r.get(field)]
+    curves = [
+        (r["config"], sorted((int(k), v) for k, v in (r.get(field) or {}).items()))
+        for r in rows
+        if r.get(field)
+    ]
     if not curves or (field != "pass_hat_k" and all(len(points) < 2 for _, points in curves)):
         return None
     fig = Figure(figsize=(6.4, 4.2))
@@ -71,7 +75,9 @@ def plot_overhead_vs_gain(
     return _save(fig, path)
 
 
-def plot_failure_categories(categories: Mapping[str, Mapping[str, int]], path: Path, title: str) -> Path | None:
+def plot_failure_categories(
+    categories: Mapping[str, Mapping[str, int]], path: Path, title: str
+) -> Path | None:
     """Stacked bars: failed trajectories per category, one bar per configuration."""
     configs = [c for c, counts in categories.items() if any(counts.values())]
     if not configs:

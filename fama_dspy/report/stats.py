@@ -153,8 +153,11 @@ def paired_pass1_difference(
     if not shared:
         return None
     return paired_bootstrap(
-        [config_rates[t] for t in shared], [base_rates[t] for t in shared],
-        resamples=resamples, confidence=confidence, seed=seed,
+        [config_rates[t] for t in shared],
+        [base_rates[t] for t in shared],
+        resamples=resamples,
+        confidence=confidence,
+        seed=seed,
     )
 
 
@@ -174,8 +177,11 @@ def paired_accuracy_difference(
     if not shared:
         return None
     return paired_bootstrap(
-        [float(bool(config_correct[p])) for p in shared], [float(bool(base_correct[p])) for p in shared],
-        resamples=resamples, confidence=confidence, seed=seed,
+        [float(bool(config_correct[p])) for p in shared],
+        [float(bool(base_correct[p])) for p in shared],
+        resamples=resamples,
+        confidence=confidence,
+        seed=seed,
     )
 
 

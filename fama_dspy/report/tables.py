@@ -84,7 +84,9 @@ def task_success_flags(records: Iterable[dict[str, Any]]) -> dict[str, list[bool
     """Task → success of each trial, in trial order (errored episodes are failures)."""
     by_task: dict[str, list[tuple[int, bool]]] = defaultdict(list)
     for r in records:
-        by_task[_task(r)].append((int(r.get("trial", 0)), bool(r.get("success", is_success(r.get("reward"))))))
+        by_task[_task(r)].append(
+            (int(r.get("trial", 0)), bool(r.get("success", is_success(r.get("reward")))))
+        )
     return {task: [ok for _, ok in sorted(trials)] for task, trials in by_task.items()}
 
 
@@ -132,7 +134,10 @@ def episode_costs(records: list[dict[str, Any]]) -> dict[str, dict[str, float | 
     episode["decisions"] = decisions / len(records) if records else None
     episode["wall_seconds"] = _mean([float(r.get("duration_s") or 0) for r in records])
     episode["user_tokens"] = _mean(
-        [float(t.get("user_prompt_tokens") or 0) + float(t.get("user_completion_tokens") or 0) for t in totals]
+        [
+            float(t.get("user_prompt_tokens") or 0) + float(t.get("user_completion_tokens") or 0)
+            for t in totals
+        ]
     )
     decision["cached_decisions"] = cached_decisions
     return {"per_episode": episode, "per_decision": decision}
@@ -192,7 +197,9 @@ def _episode_row(key, config, group, by_config, all_records, base_map, resamples
         "errors": summary["errors"],
         "mean_reward": summary["mean_reward"],
         "pass_hat_k": pass_hat_k_curve(list(success_counts(flags).values())),
-        "pass1_interval": bootstrap_mean([sum(f) / len(f) for f in flags.values()], resamples, seed=seed).as_dict(),
+        "pass1_interval": bootstrap_mean(
+            [sum(f) / len(f) for f in flags.values()], resamples, seed=seed
+        ).as_dict(),
         "termination": summary["termination"],
         "parse_failures": summary["parse_failures"],
         "invalid_actions": summary["invalid_actions"],
@@ -216,7 +223,9 @@ def _episode_row(key, config, group, by_config, all_records, base_map, resamples
             base_present=True,
             paired_tasks=len(shared),
             delta_pass1=delta.as_dict() if delta is not None else None,
-            overhead=_overheads(episode_costs(own_shared), episode_costs(base_shared), "episode") if shared else None,
+            overhead=_overheads(episode_costs(own_shared), episode_costs(base_shared), "episode")
+            if shared
+            else None,
         )
     return row
 
@@ -295,8 +304,9 @@ def decision_rows(
                 "name_accuracy": summary["name_accuracy"],
                 "exact_accuracy": summary["exact_accuracy"],
                 "exact_pass_hat_k": pass_hat_k_curve(list(success_counts(exact).values())),
-                "exact_interval": bootstrap_mean([sum(f) / len(f) for f in exact.values()], resamples,
-                                                 seed=seed).as_dict(),
+                "exact_interval": bootstrap_mean(
+                    [sum(f) / len(f) for f in exact.values()], resamples, seed=seed
+                ).as_dict(),
                 "derivable": summary["derivable"],
                 "valid_rate": summary["valid_rate"],
                 "errors": summary["errors"],
@@ -339,8 +349,12 @@ def _decision_deltas(group, base_group, resamples: int, seed: int) -> dict[str, 
         "delta_exact_derivable": delta("exact_ok", derivable),
         "overhead": {
             "tokens_per_decision": relative_overhead(own_costs["tokens"], base_costs["tokens"]),
-            "seconds_per_decision": relative_overhead(own_costs["agent_seconds"], base_costs["agent_seconds"]),
-        } if shared else None,
+            "seconds_per_decision": relative_overhead(
+                own_costs["agent_seconds"], base_costs["agent_seconds"]
+            ),
+        }
+        if shared
+        else None,
     }
 
 
@@ -363,7 +377,9 @@ def fmt_delta(interval: dict | None) -> str:
     """``+10.0 pts [-5.0, +25.0]``: difference of rates, in percentage points, with its interval."""
     if not interval:
         return "-"
-    return f"{100 * interval['estimate']:+.1f} pts [{100 * interval['low']:+.1f}, {100 * interval['high']:+.1f}]"
+    return (
+        f"{100 * interval['estimate']:+.1f} pts [{100 * interval['low']:+.1f}, {100 * interval['high']:+.1f}]"
+    )
 
 
 def fmt_termination(counts: Mapping[str, int]) -> str:
@@ -410,7 +426,9 @@ def _episode_columns(k: int) -> list[Column]:
         ("episodes", lambda r: str(r["episodes"]), True),
         ("reward", lambda r: fmt_number(r["mean_reward"], 3), False),
     ]
-    columns += [(f"pass^{i}", lambda r, i=i: fmt_number(pass_k_values(r).get(i), 3), True) for i in range(1, k + 1)]
+    columns += [
+        (f"pass^{i}", lambda r, i=i: fmt_number(pass_k_values(r).get(i), 3), True) for i in range(1, k + 1)
+    ]
     columns += [
         ("Δpass^1 vs base [95% CI]", lambda r: _delta_cell(r, r["delta_pass1"]), True),
         ("P(Δ≤0)", lambda r: _share(r["delta_pass1"]), True),
@@ -442,8 +460,13 @@ def _decision_columns(k: int = 1) -> list[Column]:
 
     # exact pass^2 … pass^k: the share of points answered exactly in every one of k trials.
     pass_k: list[Column] = [
-        (f"exact pass^{i}", lambda r, i=i: fmt_number({int(j): v for j, v in (r.get("exact_pass_hat_k") or {}).items()}
-                                                      .get(i), 3), True)
+        (
+            f"exact pass^{i}",
+            lambda r, i=i: fmt_number(
+                {int(j): v for j, v in (r.get("exact_pass_hat_k") or {}).items()}.get(i), 3
+            ),
+            True,
+        )
         for i in range(2, k + 1)
     ]
     return [
@@ -473,17 +496,23 @@ def _decision_columns(k: int = 1) -> list[Column]:
     ]
 
 
-def _cells(columns: list[Column], rows: list[dict[str, Any]], compact: bool) -> tuple[list[str], list[list[str]]]:
+def _cells(
+    columns: list[Column], rows: list[dict[str, Any]], compact: bool
+) -> tuple[list[str], list[list[str]]]:
     chosen = [c for c in columns if c[2] or not compact]
     return [c[0] for c in chosen], [[cell(r) for _, cell, _ in chosen] for r in rows]
 
 
-def episode_table_cells(rows: list[dict[str, Any]], compact: bool = False) -> tuple[list[str], list[list[str]]]:
+def episode_table_cells(
+    rows: list[dict[str, Any]], compact: bool = False
+) -> tuple[list[str], list[list[str]]]:
     """Header and cells of the episode table of one setting; ``compact`` keeps the terminal's columns."""
     return _cells(_episode_columns(max_k(rows)), rows, compact)
 
 
-def decision_table_cells(rows: list[dict[str, Any]], compact: bool = False) -> tuple[list[str], list[list[str]]]:
+def decision_table_cells(
+    rows: list[dict[str, Any]], compact: bool = False
+) -> tuple[list[str], list[list[str]]]:
     """Header and cells of the decision table of one setting; ``compact`` keeps the terminal's columns."""
     k = max((r.get("trials_min", 1) for r in rows), default=1)
     return _cells(_decision_columns(k), rows, compact)

@@ -42,15 +42,18 @@ def _first_seen(values) -> list:
     return list(dict.fromkeys(values))
 
 
-def _run_info(run_dir: Path, episodes: list[dict], decisions: list[dict], manifest: dict | None) -> dict[str, Any]:
+def _run_info(
+    run_dir: Path, episodes: list[dict], decisions: list[dict], manifest: dict | None
+) -> dict[str, Any]:
     manifest = manifest or {}
     settings: dict[str, dict[str, Any]] = {}
     for key in _first_seen(setting_key(r) for r in episodes):
         group = [r for r in episodes if setting_key(r) == key]
         trials_per_task: dict[str, int] = {}
         for r in group:
-            trials_per_task[str(r.get("task_id"))] = max(trials_per_task.get(str(r.get("task_id")), 0),
-                                                         int(r.get("trial", 0)) + 1)
+            trials_per_task[str(r.get("task_id"))] = max(
+                trials_per_task.get(str(r.get("task_id")), 0), int(r.get("trial", 0)) + 1
+            )
         counts = sorted(set(trials_per_task.values()))
         settings[setting_label(key)] = {
             "task_ids": _first_seen(str(r.get("task_id")) for r in group),
@@ -94,49 +97,67 @@ def noise_notes(summary: dict[str, Any]) -> list[str]:
     for setting, rows in group_rows(summary["episodes"]).items():
         tasks = max(r["tasks"] for r in rows)
         deltas = [r["delta_pass1"] for r in rows if r["delta_pass1"]]
-        text = (f"{setting}: {tasks} task(s); one task moves pass^1 by {100 / tasks:.1f} points; the 95% interval "
-                f"of a single configuration's pass^1 is up to {100 * max(r['pass1_interval']['width'] for r in rows):.0f}"
-                " points wide")
+        text = (
+            f"{setting}: {tasks} task(s); one task moves pass^1 by {100 / tasks:.1f} points; the 95% interval "
+            f"of a single configuration's pass^1 is up to {100 * max(r['pass1_interval']['width'] for r in rows):.0f}"
+            " points wide"
+        )
         if deltas:
             widest = max(d["width"] for d in deltas)
             text += f", of a Δpass^1 vs its base up to {100 * widest:.0f} points"
         notes.append(text + ".")
         if tasks < FEW_TASKS:
-            notes.append(f"{setting}: with fewer than {FEW_TASKS} tasks only large differences are evidence; a Δ "
-                         "whose interval includes 0 is not a finding either way.")
+            notes.append(
+                f"{setting}: with fewer than {FEW_TASKS} tasks only large differences are evidence; a Δ "
+                "whose interval includes 0 is not a finding either way."
+            )
         rates = [r["user_in_role_rate"] for r in rows if r["user_in_role_rate"] is not None]
         if rates and min(rates) < 1:
-            notes.append(f"{setting}: the user simulator left its role in some episodes (lowest in-role rate "
-                         f"{100 * min(rates):.0f}%); those outcomes say little about the agent.")
+            notes.append(
+                f"{setting}: the user simulator left its role in some episodes (lowest in-role rate "
+                f"{100 * min(rates):.0f}%); those outcomes say little about the agent."
+            )
     for setting, rows in group_rows(summary["decisions"]).items():
         points = max(r["points"] for r in rows)
         deltas = [r["delta_exact"] for r in rows if r["delta_exact"]]
         text = f"{setting}: {points} point(s); one point = {100 / points:.1f} points of accuracy"
         if deltas:
-            text += f"; the 95% interval of a Δexact vs its base is up to {100 * max(d['width'] for d in deltas):.0f}" \
-                    " points wide"
+            text += (
+                f"; the 95% interval of a Δexact vs its base is up to {100 * max(d['width'] for d in deltas):.0f}"
+                " points wide"
+            )
         notes.append(text + ".")
         if points < RECOMMENDED_POINTS:
-            notes.append(f"{setting}: fewer than {RECOMMENDED_POINTS} points: differences of a few points cannot be "
-                         "told from noise (docs/design.md §8).")
+            notes.append(
+                f"{setting}: fewer than {RECOMMENDED_POINTS} points: differences of a few points cannot be "
+                "told from noise (docs/design.md §8)."
+            )
     deltas = [d for r in summary["episodes"] for d in [r["delta_pass1"]] if d] + [
-        d for r in summary["decisions"] for d in [r["delta_exact"]] if d]
+        d for r in summary["decisions"] for d in [r["delta_exact"]] if d
+    ]
     if any(d["width"] == 0 for d in deltas):
-        notes.append("A zero-width interval means the two configurations had the same outcome on every shared "
-                     "unit; it shows agreement on these units, not certainty about others.")
+        notes.append(
+            "A zero-width interval means the two configurations had the same outcome on every shared "
+            "unit; it shows agreement on these units, not certainty about others."
+        )
     cached = {r["config"]: r["per_point"].get("cached_answers", 0) for r in summary["decisions"]}
     for r in summary["episodes"]:
         cached[r["config"]] = cached.get(r["config"], 0) + r["per_decision"].get("cached_decisions", 0)
     cached = {c: n for c, n in cached.items() if n}
     if cached:
-        notes.append("Answers served from DSPy's response cache are left out of the cost figures (they cost no "
-                     "tokens and almost no time): " + ", ".join(f"{c} {n}" for c, n in cached.items())
-                     + ". Their outcomes count; a configuration whose prompts equal another's is answered from "
-                     "the same cache entries.")
+        notes.append(
+            "Answers served from DSPy's response cache are left out of the cost figures (they cost no "
+            "tokens and almost no time): "
+            + ", ".join(f"{c} {n}" for c, n in cached.items())
+            + ". Their outcomes count; a configuration whose prompts equal another's is answered from "
+            "the same cache entries."
+        )
     temperature = summary["run"].get("temperature")
     if temperature == 0 and any(r["trials_max"] > 1 for r in [*summary["episodes"], *summary["decisions"]]):
-        notes.append("Trials ran at temperature 0: against a deterministic server they repeat the same answer, "
-                     "so pass^k for k > 1 adds no information.")
+        notes.append(
+            "Trials ran at temperature 0: against a deterministic server they repeat the same answer, "
+            "so pass^k for k > 1 adds no information."
+        )
     if not notes:
         notes.append("No records.")
     return notes
@@ -180,20 +201,37 @@ def _figures(summary: dict[str, Any], out_dir: Path) -> list[dict[str, str]]:
             figures.append({"title": title, "file": path.name})
 
     for setting, rows in group_rows(summary["episodes"]).items():
-        add(plot_pass_k(rows, out_dir / f"pass_k-{slug(setting)}.png", f"pass^k — {setting}"), f"pass^k — {setting}")
+        add(
+            plot_pass_k(rows, out_dir / f"pass_k-{slug(setting)}.png", f"pass^k — {setting}"),
+            f"pass^k — {setting}",
+        )
         gains = [_gain_point(r, r["delta_pass1"], "tokens_per_decision") for r in rows]
         title = f"token overhead vs Δpass^1 — {setting}"
         add(plot_overhead_vs_gain(gains, out_dir / f"overhead-{slug(setting)}.png", title, "Δpass^1"), title)
     for setting, rows in group_rows(summary["decisions"]).items():
         title = f"exact pass^k — {setting}"
-        add(plot_pass_k(rows, out_dir / f"pass_k-{slug(setting)}.png", title, field="exact_pass_hat_k",
-                        ylabel="exact pass^k (points right in all k trials)"), title)
+        add(
+            plot_pass_k(
+                rows,
+                out_dir / f"pass_k-{slug(setting)}.png",
+                title,
+                field="exact_pass_hat_k",
+                ylabel="exact pass^k (points right in all k trials)",
+            ),
+            title,
+        )
         gains = [_gain_point(r, r["delta_exact"], "tokens_per_decision") for r in rows]
         title = f"token overhead vs Δexact accuracy — {setting}"
-        add(plot_overhead_vs_gain(gains, out_dir / f"overhead-{slug(setting)}.png", title, "Δexact accuracy"), title)
+        add(
+            plot_overhead_vs_gain(gains, out_dir / f"overhead-{slug(setting)}.png", title, "Δexact accuracy"),
+            title,
+        )
     if summary["failure_categories"]:
         title = "failure categories per configuration"
-        add(plot_failure_categories(summary["failure_categories"], out_dir / "failure_categories.png", title), title)
+        add(
+            plot_failure_categories(summary["failure_categories"], out_dir / "failure_categories.png", title),
+            title,
+        )
     return figures
 
 
@@ -255,8 +293,9 @@ def write_report(
     out.mkdir(parents=True, exist_ok=True)
     summary = build_summary(run_dir, base_map, failure_categories, resamples=resamples, seed=seed)
     summary["figures"] = _figures(summary, out)
-    (out / SUMMARY_JSON).write_text(json.dumps(summary, indent=2, ensure_ascii=False, default=str) + "\n",
-                                    encoding="utf-8")
+    (out / SUMMARY_JSON).write_text(
+        json.dumps(summary, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8"
+    )
     write_summary_csv(summary, out / SUMMARY_CSV)
     report = out / REPORT_FILE
     report.write_text(render_markdown(summary), encoding="utf-8")

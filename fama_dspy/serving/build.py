@@ -173,8 +173,16 @@ def fetch_sdist(dest: Path) -> Path:
             raise ServerBuildError(f"FAMA_LLAMA_CPP_SDIST={local} does not exist")
         return path
     cmd = [
-        sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:",
-        f"llama-cpp-python=={LLAMA_CPP_PYTHON_VERSION}", "-d", str(dest),
+        sys.executable,
+        "-m",
+        "pip",
+        "download",
+        "--no-deps",
+        "--no-binary",
+        ":all:",
+        f"llama-cpp-python=={LLAMA_CPP_PYTHON_VERSION}",
+        "-d",
+        str(dest),
     ]
     # Build isolation stays on: pip needs the sdist's build backend (scikit-build-core) to read
     # its metadata, and `--no-build-isolation` fails where that backend is not installed.
@@ -206,12 +214,16 @@ def _run(cmd: list[str], cwd: Path, log_file: Path) -> None:
         done = subprocess.run(cmd, cwd=cwd, stdout=out, stderr=subprocess.STDOUT, check=False)
     if done.returncode != 0:
         tail = log_file.read_text()[-2000:]
-        raise ServerBuildError(f"`{' '.join(cmd[:3])} ...` failed (exit {done.returncode}); log {log_file}:\n{tail}")
+        raise ServerBuildError(
+            f"`{' '.join(cmd[:3])} ...` failed (exit {done.returncode}); log {log_file}:\n{tail}"
+        )
 
 
 def _version_output(binary: Path) -> str:
     try:
-        done = subprocess.run([str(binary), "--version"], capture_output=True, text=True, timeout=30, check=False)
+        done = subprocess.run(
+            [str(binary), "--version"], capture_output=True, text=True, timeout=30, check=False
+        )
     except (OSError, subprocess.TimeoutExpired) as exc:
         return f"unavailable: {exc}"
     return " ".join((done.stdout + done.stderr).split())

@@ -36,20 +36,27 @@ def measure(model: str, max_tokens: int = 32) -> list[dict]:
     with local_server(model, reuse=True):
         lm = make_lm(f"local:{model}", cache=False, max_tokens=max_tokens)
         prefix = long_prompt()
-        for label, question in (("cold", "Summarise rule 3 in one sentence."), ("warm", "Summarise rule 7 in one sentence.")):
+        for label, question in (
+            ("cold", "Summarise rule 3 in one sentence."),
+            ("warm", "Summarise rule 7 in one sentence."),
+        ):
             started = time.perf_counter()
             lm(messages=[{"role": "system", "content": prefix}, {"role": "user", "content": question}])
             wall = time.perf_counter() - started
             response = lm.history[-1]["response"]
             timings = getattr(response, "timings", None) or {}
-            rows.append({
-                "model": model, "request": label, "wall_s": round(wall, 2),
-                "prompt_tokens": response.usage.prompt_tokens,
-                "cached_tokens": timings.get("cache_n"),
-                "server_prompt_s": round(timings.get("prompt_ms", 0) / 1000, 2),
-                "server_gen_s": round(timings.get("predicted_ms", 0) / 1000, 2),
-                "gen_tokens": timings.get("predicted_n"),
-            })
+            rows.append(
+                {
+                    "model": model,
+                    "request": label,
+                    "wall_s": round(wall, 2),
+                    "prompt_tokens": response.usage.prompt_tokens,
+                    "cached_tokens": timings.get("cache_n"),
+                    "server_prompt_s": round(timings.get("prompt_ms", 0) / 1000, 2),
+                    "server_gen_s": round(timings.get("predicted_ms", 0) / 1000, 2),
+                    "gen_tokens": timings.get("predicted_n"),
+                }
+            )
     return rows
 
 
@@ -58,7 +65,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--models", nargs="+", default=[FAST_MODEL, DEFAULT_MODEL])
     args = parser.parse_args(argv)
     table = Table(title="~2k-token request: full stack vs server timing")
-    columns = ["model", "request", "wall_s", "prompt_tokens", "cached_tokens", "server_prompt_s", "server_gen_s", "gen_tokens"]
+    columns = [
+        "model",
+        "request",
+        "wall_s",
+        "prompt_tokens",
+        "cached_tokens",
+        "server_prompt_s",
+        "server_gen_s",
+        "gen_tokens",
+    ]
     for col in columns:
         table.add_column(col)
     for model in args.models:

@@ -159,14 +159,22 @@ class LocalServer:
     def command(self, binary: Path, model_file: Path, port: int) -> list[str]:
         return [
             str(binary),
-            "--model", str(model_file),
-            "--host", HOST,
-            "--port", str(port),
-            "--alias", self.spec.name,
-            "--ctx-size", str(self.ctx_per_slot * self.parallel),
-            "--parallel", str(self.parallel),
-            "--threads", str(self.threads),
-            "--cache-ram", str(self.cache_ram_mib),
+            "--model",
+            str(model_file),
+            "--host",
+            HOST,
+            "--port",
+            str(port),
+            "--alias",
+            self.spec.name,
+            "--ctx-size",
+            str(self.ctx_per_slot * self.parallel),
+            "--parallel",
+            str(self.parallel),
+            "--threads",
+            str(self.threads),
+            "--cache-ram",
+            str(self.cache_ram_mib),
             "--jinja",
             "--metrics",
         ]
@@ -188,13 +196,21 @@ class LocalServer:
             out.write(f"$ {' '.join(cmd)}\n".encode())
             out.flush()
             self.process = subprocess.Popen(
-                cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                cmd,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
                 preexec_fn=_die_with_parent,  # noqa: PLW1509 - only prctl, async-signal-safe
             )
         _STARTED.add(self)
         info = ServerInfo(
-            pid=self.process.pid, port=port, model=self.spec.name, sha256=self.spec.sha256,
-            ctx_per_slot=self.ctx_per_slot, parallel=self.parallel, log_file=str(log_file),
+            pid=self.process.pid,
+            port=port,
+            model=self.spec.name,
+            sha256=self.spec.sha256,
+            ctx_per_slot=self.ctx_per_slot,
+            parallel=self.parallel,
+            log_file=str(log_file),
             started_at=time.time(),
         )
         try:
@@ -213,7 +229,9 @@ class LocalServer:
             code = self.process.poll() if self.process else None
             if code is not None:
                 tail = Path(info.log_file).read_text(errors="replace")[-1500:]
-                raise ServerStartError(f"llama-server exited with code {code} during start-up; log tail:\n{tail}")
+                raise ServerStartError(
+                    f"llama-server exited with code {code} during start-up; log tail:\n{tail}"
+                )
             if is_healthy(info.base_url, timeout=1.0):
                 return
             time.sleep(0.25)

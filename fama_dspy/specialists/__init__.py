@@ -28,7 +28,9 @@ def normalize_codes(codes) -> tuple[str, ...]:
     wanted = {str(c).strip().lower() for c in codes}
     unknown = sorted(wanted - SPECIALISTS.keys())
     if unknown:
-        raise ConfigError(f"Unknown specialist code(s) {', '.join(unknown)}; valid codes: {', '.join(SPECIALISTS)}.")
+        raise ConfigError(
+            f"Unknown specialist code(s) {', '.join(unknown)}; valid codes: {', '.join(SPECIALISTS)}."
+        )
     return tuple(c for c in SPECIALISTS if c in wanted)
 
 

@@ -22,5 +22,8 @@ class DomainConstraintExtractor(Specialist):
         pred, error = self.ask(self.extract, policy=state.policy, conversation=transcript(state))
         rules = clean_items(pred.rules, self.max_rules) if pred else []
         return dspy.Prediction(
-            section=self.section([f"- [ ] {r}" for r in rules]), rules=rules, parse_failures=int(bool(error)), error=error
+            section=self.section([f"- [ ] {r}" for r in rules]),
+            rules=rules,
+            parse_failures=int(bool(error)),
+            error=error,
         )

@@ -52,7 +52,9 @@ class RequestMemory(dspy.Module):
         calls = tool_calls_with_outcome(state)[-self.max_calls :] if self.max_calls > 0 else []
         lines = [f"- {_clip(t, MAX_ITEM_CHARS)}" for t in turns]
         if calls:
-            lines.append("Your tool calls so far (oldest first; their results are above, do not repeat them):")
+            lines.append(
+                "Your tool calls so far (oldest first; their results are above, do not repeat them):"
+            )
             lines += [
                 f"- {c.name}({_clip(json.dumps(c.arguments, sort_keys=True, ensure_ascii=False), 160)}) -> {outcome}"
                 for c, outcome in calls
@@ -62,5 +64,10 @@ class RequestMemory(dspy.Module):
             lines.append("Ids seen so far (use only these; look up or ask for any other):")
             lines += ids
         section = f"## {self.title}\n" + "\n".join(lines) if lines else ""
-        return dspy.Prediction(section=section, user_turns=turns, tool_calls=[c.name for c, _ in calls],
-                               ids_seen=len(ids), parse_failures=0)
+        return dspy.Prediction(
+            section=section,
+            user_turns=turns,
+            tool_calls=[c.name for c, _ in calls],
+            ids_seen=len(ids),
+            parse_failures=0,
+        )

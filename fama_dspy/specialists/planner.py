@@ -24,4 +24,6 @@ class Planner(Specialist):
         )
         steps = clean_items(pred.steps, self.max_steps) if pred else []
         lines = [f"{i}. {s}" for i, s in enumerate(steps, 1)]
-        return dspy.Prediction(section=self.section(lines), steps=steps, parse_failures=int(bool(error)), error=error)
+        return dspy.Prediction(
+            section=self.section(lines), steps=steps, parse_failures=int(bool(error)), error=error
+        )

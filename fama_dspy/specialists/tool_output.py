@@ -27,7 +27,11 @@ class ToolOutputReformatter(Specialist):
         if output is None or len(output.content) < self.min_chars:
             return dspy.Prediction(section="", facts=[], parse_failures=0, error="")
         # The full output is its own input, so the transcript only needs a glimpse of tool results.
-        pred, error = self.ask(self.reformat, conversation=transcript(state, max_tool_chars=200), tool_output=output.content)
+        pred, error = self.ask(
+            self.reformat, conversation=transcript(state, max_tool_chars=200), tool_output=output.content
+        )
         facts = clean_items(pred.facts, self.max_facts) if pred else []
         lines = [f"From {output.tool_name or 'the tool'}:"] + [f"- {f}" for f in facts] if facts else []
-        return dspy.Prediction(section=self.section(lines), facts=facts, parse_failures=int(bool(error)), error=error)
+        return dspy.Prediction(
+            section=self.section(lines), facts=facts, parse_failures=int(bool(error)), error=error
+        )

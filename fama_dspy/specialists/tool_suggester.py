@@ -20,10 +20,17 @@ class ToolSuggester(Specialist):
 
     def forward(self, state: DecisionState) -> dspy.Prediction:
         pred, error = self.ask(
-            self.suggest, policy=state.policy, available_tools=render_tools(state.tools), conversation=transcript(state)
+            self.suggest,
+            policy=state.policy,
+            available_tools=render_tools(state.tools),
+            conversation=transcript(state),
         )
         # Invented names would plant exactly the error this specialist is meant to prevent.
-        tools = [t for t in clean_items(pred.tools, len(state.tools)) if state.tool(t)][: self.max_tools] if pred else []
+        tools = (
+            [t for t in clean_items(pred.tools, len(state.tools)) if state.tool(t)][: self.max_tools]
+            if pred
+            else []
+        )
         why = " ".join((pred.why or "").split()) if pred and tools else ""
         lines = [f"- {t}" for t in tools] + ([f"Why: {why}"] if why else [])
         return dspy.Prediction(

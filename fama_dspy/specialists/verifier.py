@@ -56,7 +56,9 @@ class ActionVerifier(Specialist):
     code = "ver"
     title = "Verifier check (VER)"
 
-    def __init__(self, adapter: dspy.Adapter | None = None, scope: str = "writes", reject_repeats: bool = True):
+    def __init__(
+        self, adapter: dspy.Adapter | None = None, scope: str = "writes", reject_repeats: bool = True
+    ):
         super().__init__(adapter)
         if scope not in SCOPES:
             raise ConfigError(f"Unknown verifier scope {scope!r}; valid scopes: {', '.join(SCOPES)}.")
@@ -75,8 +77,11 @@ class ActionVerifier(Specialist):
 
     def forward(self, state: DecisionState, action: AgentAction) -> dspy.Prediction:
         if self.reject_repeats and repeats_last_call(state, action):
-            return self._verdict("FAIL", "This repeats your last call; its result is already in the conversation. "
-                                 "Use that result: take the next step or reply to the user.")
+            return self._verdict(
+                "FAIL",
+                "This repeats your last call; its result is already in the conversation. "
+                "Use that result: take the next step or reply to the user.",
+            )
         pred, error = self.ask(
             self.verify,
             policy=state.policy,

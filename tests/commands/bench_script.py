@@ -16,8 +16,9 @@ from fama_dspy.commands.bench import BenchPlan, parse_configs, run_bench
 
 CONFIGS = "react,fama:dce+mem"
 TASK_IDS = ["create_task_1", "update_task_1", "update_task_with_initialization_data"]
-CREATE = action_reply(kind="tool_call", tool_name="create_task",
-                      arguments={"user_id": "user_1", "title": "Important Meeting"})
+CREATE = action_reply(
+    kind="tool_call", tool_name="create_task", arguments={"user_id": "user_1", "title": "Important Meeting"}
+)
 DONE = action_reply(kind="tool_call", tool_name="done", arguments={})
 #: Every episode takes exactly two decisions (create, then done), so a fresh process restarting
 #: mid-run replays the same answers for the episodes it still has to run.
@@ -25,8 +26,9 @@ SCRIPT = {"agent": [CREATE, DONE] * 100, "dce": [json_reply(rules=["Create tasks
 
 
 def plan() -> BenchPlan:
-    return BenchPlan(domain="mock", configs=parse_configs(CONFIGS), modes=("solo",), task_ids=TASK_IDS,
-                     max_steps=6)
+    return BenchPlan(
+        domain="mock", configs=parse_configs(CONFIGS), modes=("solo",), task_ids=TASK_IDS, max_steps=6
+    )
 
 
 def main() -> None:

@@ -47,14 +47,27 @@ def test_report_and_default_profile_path(tmp_path, monkeypatch, screen, judge):
     engine, asked = judge
     make_run(tmp_path / "run", trials=2)
     monkeypatch.chdir(tmp_path)
-    args = _args(str(tmp_path / "run"), "--model", "openai/Qwen-Test:1.5B", "--api-base", "http://127.0.0.1:9/v1",
-                 "--judge-model", "openai/judge-model", "--budget", "1")
+    args = _args(
+        str(tmp_path / "run"),
+        "--model",
+        "openai/Qwen-Test:1.5B",
+        "--api-base",
+        "http://127.0.0.1:9/v1",
+        "--judge-model",
+        "openai/judge-model",
+        "--budget",
+        "1",
+    )
     assert args.handler(args) == 0
     assert asked == ["openai/judge-model"]  # no agent model without a learning step
     assert 'title expected "Important Meeting", got "Wrong"' in engine.prompt_of("CM")
     path = tmp_path / "data" / "profiles" / "Qwen-Test-1.5B__mock.json"
     profile = FailureProfile.load(path)
-    assert (profile.model, profile.judge_model, profile.budget) == ("openai/Qwen-Test:1.5B", "openai/judge-model", 1)
+    assert (profile.model, profile.judge_model, profile.budget) == (
+        "openai/Qwen-Test:1.5B",
+        "openai/judge-model",
+        1,
+    )
     text = screen.getvalue()
     assert "6 episode(s), 2 failed and diagnosed, 0 excluded" in text
     assert "Recommended specialists: MEM (coverage 100%" in text
@@ -66,8 +79,10 @@ def test_report_and_default_profile_path(tmp_path, monkeypatch, screen, judge):
 
 
 def test_excluded_failures_are_listed(tmp_path, screen, monkeypatch):
-    script = {**CM_SCRIPT, "non_agent": json.dumps({"rationale": "The user [simulator] left its goal.",
-                                                    "kind": "user_drift"})}
+    script = {
+        **CM_SCRIPT,
+        "non_agent": json.dumps({"rationale": "The user [simulator] left its goal.", "kind": "user_drift"}),
+    }
     lm, _ = judge_lm(script)
     monkeypatch.setattr("fama_dspy.lm.make_lm", lambda spec, *a, **k: lm)
     make_run(tmp_path / "run")
@@ -83,8 +98,17 @@ def test_excluded_failures_are_listed(tmp_path, screen, monkeypatch):
 def test_learning_step_uses_the_agent_model(tmp_path, screen, judge):
     _, asked = judge
     make_run(tmp_path / "run")
-    args = _args(str(tmp_path / "run"), "--model", "openai/agent", "--judge-model", "openai/judge",
-                 "--rerun-budget", "1", "--out", str(tmp_path / "p.json"))
+    args = _args(
+        str(tmp_path / "run"),
+        "--model",
+        "openai/agent",
+        "--judge-model",
+        "openai/judge",
+        "--rerun-budget",
+        "1",
+        "--out",
+        str(tmp_path / "p.json"),
+    )
     # The scripted judge cannot act as the agent: the re-run episode fails, and is still credited.
     assert args.handler(args) == 0
     assert asked == ["openai/judge", "openai/agent"]

@@ -28,7 +28,9 @@ from fama_dspy.configs import build_agent
 from fama_dspy.errors import ConfigError
 from fama_dspy.harness.records import episode_key, read_jsonl
 
-CREATE = action_reply(kind="tool_call", tool_name="create_task", arguments={"user_id": "user_1", "title": "Important Meeting"})
+CREATE = action_reply(
+    kind="tool_call", tool_name="create_task", arguments={"user_id": "user_1", "title": "Important Meeting"}
+)
 DONE = action_reply(kind="tool_call", tool_name="done", arguments={})
 SCRIPT = {
     "agent": [CREATE, DONE] * 100,  # every solo episode: create, then done
@@ -38,20 +40,25 @@ SCRIPT = {
 TASKS = "create_task_1,update_task_1"
 
 
-@pytest.mark.parametrize(("text", "name"), [
-    ("react", "react"),
-    ("fc", "fc"),
-    ("irma", "irma[react]"),
-    ("irma:fc", "irma[fc]"),
-    ("fama:dce+mem", "fama[react:dce+mem]"),
-    ("fama:fc:mem+dce", "fama[fc:dce+mem]"),
-    ("tau2-llm-agent", "tau2-llm-agent"),
-])
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("react", "react"),
+        ("fc", "fc"),
+        ("irma", "irma[react]"),
+        ("irma:fc", "irma[fc]"),
+        ("fama:dce+mem", "fama[react:dce+mem]"),
+        ("fama:fc:mem+dce", "fama[fc:dce+mem]"),
+        ("tau2-llm-agent", "tau2-llm-agent"),
+    ],
+)
 def test_config_language_names_match_fama_run(text, name):
     assert agent_choice(parse_config_spec(text).agent_args("local"), domain="mock").name == name
 
 
-@pytest.mark.parametrize("text", ["react:x", "irma:foo", "fama", "fama:fc:", "bogus", "fama-compiled:", "fama-profile:"])
+@pytest.mark.parametrize(
+    "text", ["react:x", "irma:foo", "fama", "fama:fc:", "bogus", "fama-compiled:", "fama-profile:"]
+)
 def test_bad_config_items_are_refused(text):
     with pytest.raises(ConfigError):
         parse_config_spec(text)
@@ -59,7 +66,8 @@ def test_bad_config_items_are_refused(text):
 
 def test_profile_and_compiled_items(tmp_path):
     assert parse_config_spec("fama-profile:fc:data/p.json") == ConfigSpec(
-        spec="fama-profile:fc:data/p.json", agent="fama", base="fc", profile="data/p.json")
+        spec="fama-profile:fc:data/p.json", agent="fama", base="fc", profile="data/p.json"
+    )
     assert parse_config_spec("fama-profile:p.json").base is None
     program = tmp_path / "tuned.json"
     build_agent("fama", base="fc", specialists=["dce"]).save(str(program))
@@ -82,9 +90,24 @@ def test_modes_are_run_cheapest_first_and_checked():
 def _bench_args(out: Path, *extra: str) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="fama")
     bench.add_parser(parser.add_subparsers(dest="command"))
-    return parser.parse_args(["bench", "--domain", "mock", "--configs", "react,irma,fama:dce+mem",
-                              "--modes", "decisions,solo", "--task-ids", TASKS, "--max-steps", "8",
-                              "--out", str(out), *extra])
+    return parser.parse_args(
+        [
+            "bench",
+            "--domain",
+            "mock",
+            "--configs",
+            "react,irma,fama:dce+mem",
+            "--modes",
+            "decisions,solo",
+            "--task-ids",
+            TASKS,
+            "--max-steps",
+            "8",
+            "--out",
+            str(out),
+            *extra,
+        ]
+    )
 
 
 def test_bench_end_to_end_on_the_scripted_lm(tmp_path, capsys):
@@ -102,11 +125,15 @@ def test_bench_end_to_end_on_the_scripted_lm(tmp_path, capsys):
         assert mine == sorted((t, 0, episodes[0]["seed"]) for t in TASKS.split(","))
     rewards = {(r["config"], r["task_id"]): r["reward"] for r in episodes}
     assert all(rewards[(c, "create_task_1")] == 1.0 and rewards[(c, "update_task_1")] == 0.0 for c in configs)
-    assert {r["config"] for r in episodes if r["totals"]["specialists"]} == {"irma[react]", "fama[react:dce+mem]"}
+    assert {r["config"] for r in episodes if r["totals"]["specialists"]} == {
+        "irma[react]",
+        "fama[react:dce+mem]",
+    }
 
     decisions = read_jsonl(out / "decisions.jsonl")
     assert sorted((r["config"], r["point_id"]) for r in decisions) == sorted(
-        (c, f"mock/{t}/0") for c in configs for t in TASKS.split(","))
+        (c, f"mock/{t}/0") for c in configs for t in TASKS.split(",")
+    )
 
     manifest = json.loads((out / "bench.json").read_text())
     assert manifest["model"] == "scripted/test" and manifest["temperature"] is None
@@ -133,8 +160,14 @@ def test_bench_end_to_end_on_the_scripted_lm(tmp_path, capsys):
 
 def test_trials_at_temperature_zero_warn(tmp_path, capsys):
     lm, _ = scripted_lm(SCRIPT)
-    plan = BenchPlan(domain="mock", configs=parse_configs("react"), modes=("solo",), task_ids=["create_task_1"],
-                     trials=2, max_steps=4)
+    plan = BenchPlan(
+        domain="mock",
+        configs=parse_configs("react"),
+        modes=("solo",),
+        task_ids=["create_task_1"],
+        trials=2,
+        max_steps=4,
+    )
     run_bench(plan, tmp_path / "b", lm.copy(temperature=0.0), progress=False)
     assert "repeats the same answer every trial" in capsys.readouterr().out
 
@@ -150,8 +183,15 @@ def test_sampled_trials_use_one_rollout_id_per_trial_seed(tmp_path, monkeypatch)
 
     monkeypatch.setattr(bench.TrialRollouts, "lm_for", spy)
     lm, engine = scripted_lm(SCRIPT)
-    plan = BenchPlan(domain="mock", configs=parse_configs("react"), modes=("solo",), task_ids=["create_task_1"],
-                     trials=2, seed=40, max_steps=4)
+    plan = BenchPlan(
+        domain="mock",
+        configs=parse_configs("react"),
+        modes=("solo",),
+        task_ids=["create_task_1"],
+        trials=2,
+        seed=40,
+        max_steps=4,
+    )
     result = run_bench(plan, tmp_path / "b", lm.copy(temperature=0.7), progress=False)
     assert result.manifest["seeds"] == [40, 41]
     assert sorted(set(used)) == [(40, 40), (41, 41)]  # each decision ran on its trial's rollout
@@ -170,12 +210,22 @@ def test_sampled_decision_trials_use_one_rollout_id_per_trial_seed(tmp_path, mon
 
     monkeypatch.setattr(bench.TrialRollouts, "lm_for", spy)
     lm, _engine = scripted_lm(SCRIPT)
-    plan = BenchPlan(domain="mock", configs=parse_configs("react,irma"), modes=("decisions",),
-                     task_ids=["create_task_1"], trials=2, seed=40)
+    plan = BenchPlan(
+        domain="mock",
+        configs=parse_configs("react,irma"),
+        modes=("decisions",),
+        task_ids=["create_task_1"],
+        trials=2,
+        seed=40,
+    )
     result = run_bench(plan, tmp_path / "b", lm.copy(temperature=0.7), progress=False)
     records = read_jsonl(tmp_path / "b" / "decisions.jsonl")
     assert sorted((r["config"], r["trial"], r["seed"]) for r in records) == [
-        ("irma[react]", 0, 40), ("irma[react]", 1, 41), ("react", 0, 40), ("react", 1, 41)]
+        ("irma[react]", 0, 40),
+        ("irma[react]", 1, 41),
+        ("react", 0, 40),
+        ("react", 1, 41),
+    ]
     assert sorted(set(used)) == [40, 41]
     summary = json.loads((result.report.parent / "summary.json").read_text())
     row = {r["config"]: r for r in summary["decisions"]}["irma[react]"]
@@ -185,8 +235,12 @@ def test_sampled_decision_trials_use_one_rollout_id_per_trial_seed(tmp_path, mon
 
 def test_reference_agent_is_skipped_for_decisions_and_needs_its_model(tmp_path):
     lm, _ = scripted_lm(SCRIPT)
-    plan = BenchPlan(domain="mock", configs=parse_configs("react,tau2-llm-agent"), modes=("decisions",),
-                     task_ids=["create_task_1"])
+    plan = BenchPlan(
+        domain="mock",
+        configs=parse_configs("react,tau2-llm-agent"),
+        modes=("decisions",),
+        task_ids=["create_task_1"],
+    )
     with pytest.raises(ConfigError, match="tau2-llm-agent"):
         run_bench(plan, tmp_path / "a", lm, progress=False)
     result = run_bench(plan, tmp_path / "b", lm, tau2_agent_llm=("openai/unused", {}), progress=False)
@@ -194,11 +248,17 @@ def test_reference_agent_is_skipped_for_decisions_and_needs_its_model(tmp_path):
     assert {r["config"] for r in read_jsonl(tmp_path / "b" / "decisions.jsonl")} == {"react"}
 
 
-@pytest.mark.parametrize(("plan", "message"), [
-    (BenchPlan(domain="airline", configs=parse_configs("react"), modes=("solo",)), "no solo mode"),
-    (BenchPlan(domain="mock", configs=parse_configs("react,react"), modes=("decisions",)), "named twice"),
-    (BenchPlan(domain="mock", configs=parse_configs("react"), modes=("interactive",), user="tau2"), "tau2 user"),
-])
+@pytest.mark.parametrize(
+    ("plan", "message"),
+    [
+        (BenchPlan(domain="airline", configs=parse_configs("react"), modes=("solo",)), "no solo mode"),
+        (BenchPlan(domain="mock", configs=parse_configs("react,react"), modes=("decisions",)), "named twice"),
+        (
+            BenchPlan(domain="mock", configs=parse_configs("react"), modes=("interactive",), user="tau2"),
+            "tau2 user",
+        ),
+    ],
+)
 def test_bad_plans_are_refused_before_running(tmp_path, plan, message):
     lm, engine = scripted_lm(SCRIPT)
     with pytest.raises(ConfigError, match=message):
@@ -212,8 +272,12 @@ def test_interrupted_bench_resumes_keeping_every_finished_episode_once(tmp_path)
     episodes_file = out / "episodes.jsonl"
     env = {**os.environ, "LITELLM_LOCAL_MODEL_COST_MAP": "True"}
     # Slow LM calls: the bench is still running when its first episode is written.
-    proc = subprocess.Popen([sys.executable, str(script), str(out), "0.3"], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [sys.executable, str(script), str(out), "0.3"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     try:
         deadline = time.monotonic() + 240  # generous: the import alone is slow on a loaded 2-core machine
         while not (episodes_file.exists() and read_jsonl(episodes_file)):
@@ -227,8 +291,14 @@ def test_interrupted_bench_resumes_keeping_every_finished_episode_once(tmp_path)
     assert 1 <= len(before) < 6, "the kill came after the bench finished: nothing to resume"
     assert not (out / "report").exists()
 
-    finished = subprocess.run([sys.executable, str(script), str(out), "0"], env=env, capture_output=True,
-                              text=True, timeout=600, check=False)  # generous on a loaded machine
+    finished = subprocess.run(
+        [sys.executable, str(script), str(out), "0"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )  # generous on a loaded machine
     assert finished.returncode == 0, finished.stdout[-2000:] + finished.stderr[-2000:]
 
     after = read_jsonl(episodes_file)
@@ -241,11 +311,19 @@ def test_interrupted_bench_resumes_keeping_every_finished_episode_once(tmp_path)
 def test_interactive_mode_runs_with_the_chosen_user(tmp_path):
     reply = action_reply(kind="message", message="Your task 'Important Meeting' is created.")
     lm, _ = scripted_lm({**SCRIPT, "agent": [CREATE, reply] * 10})
-    plan = BenchPlan(domain="mock", configs=parse_configs("react,fama:dce+mem"), modes=("interactive",),
-                     task_ids=["create_task_1"], user="scripted", max_steps=10)
+    plan = BenchPlan(
+        domain="mock",
+        configs=parse_configs("react,fama:dce+mem"),
+        modes=("interactive",),
+        task_ids=["create_task_1"],
+        user="scripted",
+        max_steps=10,
+    )
     result = run_bench(plan, tmp_path / "b", lm, progress=False)
     episodes = read_jsonl(tmp_path / "b" / "episodes.jsonl")
     assert [(r["config"], r["solo"], r["user"], r["reward"]) for r in episodes] == [
-        ("react", False, "scripted", 1.0), ("fama[react:dce+mem]", False, "scripted", 1.0)]
+        ("react", False, "scripted", 1.0),
+        ("fama[react:dce+mem]", False, "scripted", 1.0),
+    ]
     assert result.manifest["user"] == "scripted"
     assert "## Episodes — mock base interactive/scripted" in result.report.read_text()

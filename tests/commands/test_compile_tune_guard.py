@@ -19,10 +19,13 @@ def no_model(monkeypatch):
     monkeypatch.setattr("fama_dspy.commands.tune.make_lm_from_args", refuse)
 
 
-@pytest.mark.parametrize("argv", [
-    ["compile", "--domain", "airline", "--split", "test", "--agent", "react"],
-    ["tune", "--domain", "retail", "--split", "test", "--profile", "p.json"],
-])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["compile", "--domain", "airline", "--split", "test", "--agent", "react"],
+        ["tune", "--domain", "retail", "--split", "test", "--profile", "p.json"],
+    ],
+)
 def test_test_split_is_refused_without_the_flag(argv, no_model, capsys):
     assert cli.main(argv) == 2
     assert "test" in capsys.readouterr().err.lower()
@@ -41,8 +44,21 @@ def test_dead_endpoint_is_one_line_not_a_stack_trace(capsys, tmp_path):
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    code = cli.main(["run", "--domain", "mock", "--agent", "react", "--model", "openai/x",
-                     "--api-base", f"http://127.0.0.1:{port}/v1", "--out", str(tmp_path / "run")])
+    code = cli.main(
+        [
+            "run",
+            "--domain",
+            "mock",
+            "--agent",
+            "react",
+            "--model",
+            "openai/x",
+            "--api-base",
+            f"http://127.0.0.1:{port}/v1",
+            "--out",
+            str(tmp_path / "run"),
+        ]
+    )
     err = capsys.readouterr().err
     assert code == 2 and "cannot reach the model endpoint" in err and "Traceback" not in err
 
@@ -65,8 +81,12 @@ def test_step_limit_and_threads_reach_the_pipelines(monkeypatch, tmp_path):
     monkeypatch.setattr("fama_dspy.optimizers.pipeline.compile_program", capture("compile"))
     monkeypatch.setattr("fama_dspy.optimizers.pipeline.tune_program_activation", capture("tune"))
     with pytest.raises(Stop):
-        cli.main(["compile", "--domain", "airline", "--agent", "react", "--solo-max-steps", "12", "--threads", "2"])
+        cli.main(
+            ["compile", "--domain", "airline", "--agent", "react", "--solo-max-steps", "12", "--threads", "2"]
+        )
     with pytest.raises(Stop):
-        cli.main(["tune", "--domain", "airline", "--profile", "p.json", "--solo-max-steps", "9", "--threads", "3"])
+        cli.main(
+            ["tune", "--domain", "airline", "--profile", "p.json", "--solo-max-steps", "9", "--threads", "3"]
+        )
     assert (seen["compile"]["solo_max_steps"], seen["compile"]["num_threads"]) == (12, 2)
     assert (seen["tune"]["solo_max_steps"], seen["tune"]["num_threads"]) == (9, 3)

@@ -25,8 +25,11 @@ def run_dir(tmp_path):
     run = tmp_path / "run"
     records = []
     for t in range(5):
-        records += [episode("react", f"t{t}", 0, False), episode("fc", f"t{t}", 0, t < 3),
-                    episode(COMPILED, f"t{t}", 0, t < 4, prompt_tokens=150)]
+        records += [
+            episode("react", f"t{t}", 0, False),
+            episode("fc", f"t{t}", 0, t < 3),
+            episode(COMPILED, f"t{t}", 0, t < 4, prompt_tokens=150),
+        ]
     write_jsonl(run / "episodes.jsonl", records)
     return run
 
@@ -44,8 +47,17 @@ def test_base_mapping_from_the_command_line(run_dir, tmp_path):
     categories = tmp_path / "categories.json"
     categories.write_text(json.dumps({"fc": {"DPV": 2}, COMPILED: {"DPV": 1}}))
     out = tmp_path / "rep"
-    args = _args(str(run_dir), "--out", str(out), "--base", f"{COMPILED}=fc", "--resamples", "500",
-                 "--failure-categories", str(categories))
+    args = _args(
+        str(run_dir),
+        "--out",
+        str(out),
+        "--base",
+        f"{COMPILED}=fc",
+        "--resamples",
+        "500",
+        "--failure-categories",
+        str(categories),
+    )
     assert report.report_command(args) == 0
     rows = {r["config"]: r for r in json.loads((out / "summary.json").read_text())["episodes"]}
     assert rows[COMPILED]["base"] == "fc"

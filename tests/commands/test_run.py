@@ -9,14 +9,32 @@ from scripted_lm import action_reply, scripted_lm
 from fama_dspy.commands import run
 from fama_dspy.harness.records import read_jsonl
 
-CREATE = action_reply(kind="tool_call", tool_name="create_task", arguments={"user_id": "user_1", "title": "Important Meeting"})
+CREATE = action_reply(
+    kind="tool_call", tool_name="create_task", arguments={"user_id": "user_1", "title": "Important Meeting"}
+)
 
 
 def _args(out, *extra: str) -> argparse.Namespace:
     parser = argparse.ArgumentParser()
     run.add_parser(parser.add_subparsers())
-    return parser.parse_args(["run", "--mode", "decisions", "--domain", "mock", "--task-ids", "create_task_1",
-                              "--agent", "react", "--out", str(out), "--concurrency", "1", *extra])
+    return parser.parse_args(
+        [
+            "run",
+            "--mode",
+            "decisions",
+            "--domain",
+            "mock",
+            "--task-ids",
+            "create_task_1",
+            "--agent",
+            "react",
+            "--out",
+            str(out),
+            "--concurrency",
+            "1",
+            *extra,
+        ]
+    )
 
 
 def test_decision_trials_are_sampled_per_seed_and_resumed(tmp_path, monkeypatch):
@@ -45,7 +63,10 @@ def test_decision_trials_at_temperature_zero_warn_and_carry_no_seed(tmp_path, mo
     out = tmp_path / "r"
     assert run.run_command(_args(out, "--trials", "2")) == 0
     assert "the same answer every trial" in capsys.readouterr().out
-    assert sorted((r["trial"], r["seed"]) for r in read_jsonl(out / "decisions.jsonl")) == [(0, None), (1, None)]
+    assert sorted((r["trial"], r["seed"]) for r in read_jsonl(out / "decisions.jsonl")) == [
+        (0, None),
+        (1, None),
+    ]
 
 
 def test_answers_from_dspys_cache_are_marked(tmp_path, monkeypatch):
@@ -58,7 +79,7 @@ def test_answers_from_dspys_cache_are_marked(tmp_path, monkeypatch):
     assert run.run_command(_args(tmp_path / "a")) == 0
     assert run.run_command(_args(tmp_path / "b")) == 0  # same prompt, new directory: a DSPy cache hit
     assert len(engine.of("agent")) == 1
-    first, = read_jsonl(tmp_path / "a" / "decisions.jsonl")
-    again, = read_jsonl(tmp_path / "b" / "decisions.jsonl")
+    (first,) = read_jsonl(tmp_path / "a" / "decisions.jsonl")
+    (again,) = read_jsonl(tmp_path / "b" / "decisions.jsonl")
     assert (first["lm_calls"], first["cache_hits"]) == (1, 0)
     assert (again["lm_calls"], again["cache_hits"]) == (1, 1) and again["usage"]["prompt_tokens"] == 0

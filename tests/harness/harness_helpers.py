@@ -34,8 +34,15 @@ class ScriptedAgent:
         item = self.script[index]
         if isinstance(item, BaseException):
             raise item
-        return Decision(action=item, info={"lm_calls": 1, "usage": {"prompt_tokens": 10, "completion_tokens": 2},
-                                           "specialists": ["MEM"], "parse_failures": 0})
+        return Decision(
+            action=item,
+            info={
+                "lm_calls": 1,
+                "usage": {"prompt_tokens": 10, "completion_tokens": 2},
+                "specialists": ["MEM"],
+                "parse_failures": 0,
+            },
+        )
 
 
 def call(name: str, **arguments: Any) -> AgentAction:

@@ -19,7 +19,9 @@ def _agent(script, solo=False, max_reasks=2):
     scripted = ScriptedAgent(script)
     if solo:
         task = load_tasks("mock", task_ids=["create_task_1"])[0]
-        adapter = FamaSoloTau2Agent(agent_tools(env, True), env.get_policy(), scripted, task, max_reasks=max_reasks)
+        adapter = FamaSoloTau2Agent(
+            agent_tools(env, True), env.get_policy(), scripted, task, max_reasks=max_reasks
+        )
     else:
         adapter = FamaTau2Agent(agent_tools(env, False), env.get_policy(), scripted, max_reasks=max_reasks)
     return adapter, scripted

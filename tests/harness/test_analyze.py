@@ -27,7 +27,9 @@ from harness.harness_helpers import ScriptedAgent, call, say
 from harness.test_runner import RaisingTau2Agent
 
 CM_SCRIPT = {
-    "DPV": verdict(False), "WRCO": verdict(False), "IFU": verdict(False),
+    "DPV": verdict(False),
+    "WRCO": verdict(False),
+    "IFU": verdict(False),
     "CM": verdict(True, [2], rationale="The agent invented the task title."),
     "non_agent": json.dumps({"rationale": "the agent's doing", "kind": "none"}),
 }
@@ -37,12 +39,29 @@ CREATE = call("create_task", user_id="user_1", title="Important Meeting")
 def make_run(out, trials: int = 1) -> None:
     """Config ``react`` on mock: create_task_1 fails (wrong title), update_task_1 succeeds,
     impossible_task_1 ends in a harness error."""
-    kw = {"domain": "mock", "user": "scripted", "out": out, "config_name": "react", "progress": False, "trials": trials}
-    run_episodes(lambda: ScriptedAgent([call("create_task", user_id="user_1", title="Wrong"), say("Created.")]),
-                 task_ids=["create_task_1"], **kw)
-    run_episodes(lambda: ScriptedAgent([call("update_task_status", task_id="task_1", status="completed"),
-                                        say("Done.")]), task_ids=["update_task_1"], **kw)
-    raising = lambda task, env, solo: RaisingTau2Agent(agent_tools(env, solo), env.get_policy(), ValueError("empty"))
+    kw = {
+        "domain": "mock",
+        "user": "scripted",
+        "out": out,
+        "config_name": "react",
+        "progress": False,
+        "trials": trials,
+    }
+    run_episodes(
+        lambda: ScriptedAgent([call("create_task", user_id="user_1", title="Wrong"), say("Created.")]),
+        task_ids=["create_task_1"],
+        **kw,
+    )
+    run_episodes(
+        lambda: ScriptedAgent(
+            [call("update_task_status", task_id="task_1", status="completed"), say("Done.")]
+        ),
+        task_ids=["update_task_1"],
+        **kw,
+    )
+    raising = lambda task, env, solo: RaisingTau2Agent(
+        agent_tools(env, solo), env.get_policy(), ValueError("empty")
+    )
     run_episodes(agent_builder=raising, task_ids=["impossible_task_1"], **kw)
 
 
@@ -57,7 +76,12 @@ def test_diagnoses_failures_writes_them_and_builds_the_profile(run_dir):
     diagnoses, profile = analyze_run(run_dir, lm, "judge-x", model="openai/qwen-test")
     assert [(d.task_id, d.trial) for d in diagnoses] == [("create_task_1", 0), ("create_task_1", 1)]
     assert all(d.primary == ["CM"] and d.judge_model == "judge-x" for d in diagnoses)
-    assert (profile.model, profile.domain, profile.split, profile.trials) == ("openai/qwen-test", "mock", "base", 2)
+    assert (profile.model, profile.domain, profile.split, profile.trials) == (
+        "openai/qwen-test",
+        "mock",
+        "base",
+        2,
+    )
     assert profile.task_ids == ["create_task_1", "update_task_1", "impossible_task_1"]
     assert profile.judge_model == "judge-x" and profile.n_failed == 2
     assert profile.category_counts["CM"] == 2 and profile.recommended == ["mem"]
@@ -66,7 +90,8 @@ def test_diagnoses_failures_writes_them_and_builds_the_profile(run_dir):
     rows = load_diagnosis_rows(run_dir, "judge-x")
     assert len(rows) == 2
     assert rows[0]["evidence"].wrong_argument_actions == [
-        'create_task: title expected "Important Meeting", got "Wrong"']
+        'create_task: title expected "Important Meeting", got "Wrong"'
+    ]
     assert "Important Meeting" in engine.prompt_of("CM")
     # Resumed: nothing is judged twice.
     calls = len(engine.calls)
@@ -92,11 +117,15 @@ def test_an_interrupted_diagnosis_resumes_where_it_stopped(run_dir):
 def test_learning_step_reruns_with_a_specialist_and_credits_the_fix(tmp_path, fixes, relation):
     make_run(tmp_path / "run")
     judge, _ = judge_lm(CM_SCRIPT)
-    answers = [action_reply(kind="tool_call", tool_name="create_task", arguments=CREATE.arguments)] if fixes else []
-    agent_lm, agent_engine = scripted_lm({
-        "agent": answers + [action_reply(kind="message", message="Done.")],
-        "tsa": [json_reply(tools=["create_task"], why="the user asked for a task")],
-    })
+    answers = (
+        [action_reply(kind="tool_call", tool_name="create_task", arguments=CREATE.arguments)] if fixes else []
+    )
+    agent_lm, agent_engine = scripted_lm(
+        {
+            "agent": answers + [action_reply(kind="message", message="Done.")],
+            "tsa": [json_reply(tools=["create_task"], why="the user asked for a task")],
+        }
+    )
     _, profile = analyze_run(tmp_path / "run", judge, "judge-x", model="m", rerun_budget=1, agent_lm=agent_lm)
     # Budget 1: CM links tsa, pln and mem; the round robin tries tsa first.
     assert profile.evidence["tsa"] == {"tried": 1, "fixed": int(fixes)}
@@ -106,14 +135,26 @@ def test_learning_step_reruns_with_a_specialist_and_credits_the_fix(tmp_path, fi
     [original] = [r for r in load_episodes(tmp_path / "run") if r["task_id"] == "create_task_1"]
     assert rerun["config"] == "rerun[react+tsa]#0" and rerun["task_id"] == "create_task_1"
     assert (rerun["seed"], rerun["solo"], rerun["user"], rerun["max_steps"]) == (
-        original["seed"], original["solo"], original["user"], original["max_steps"])
+        original["seed"],
+        original["solo"],
+        original["user"],
+        original["max_steps"],
+    )
     assert rerun["totals"]["specialists"] and "tsa" in agent_engine.roles()
 
 
 def test_learning_step_refuses_test_split_runs_and_needs_the_agent_model(tmp_path):
     out = tmp_path / "run"
-    run_episodes(lambda: ScriptedAgent([say("Bye.")]), domain="airline", split="test", task_ids=["2"],
-                 user="scripted", out=out, config_name="react", progress=False)
+    run_episodes(
+        lambda: ScriptedAgent([say("Bye.")]),
+        domain="airline",
+        split="test",
+        task_ids=["2"],
+        user="scripted",
+        out=out,
+        config_name="react",
+        progress=False,
+    )
     lm, _ = judge_lm(CM_SCRIPT)
     with pytest.raises(ConfigError, match="test split"):
         analyze_run(out, lm, "j", model="m", rerun_budget=2, agent_lm=lm)
@@ -126,8 +167,15 @@ def test_select_run_refuses_empty_and_ambiguous_runs(tmp_path):
     with pytest.raises(ConfigError, match="No episodes"):
         select_run(tmp_path)
     make_run(tmp_path / "run")
-    run_episodes(lambda: ScriptedAgent([say("Bye.")]), domain="mock", task_ids=["create_task_1"], user="scripted",
-                 out=tmp_path / "run", config_name="fc", progress=False)
+    run_episodes(
+        lambda: ScriptedAgent([say("Bye.")]),
+        domain="mock",
+        task_ids=["create_task_1"],
+        user="scripted",
+        out=tmp_path / "run",
+        config_name="fc",
+        progress=False,
+    )
     with pytest.raises(ConfigError, match="several configurations"):
         select_run(tmp_path / "run")
     records, config, domain = select_run(tmp_path / "run", "fc")
@@ -148,5 +196,7 @@ def test_plan_reruns_spreads_the_budget_over_specialists():
 def test_names_and_paths():
     assert base_of_config("fc") == "fc" and base_of_config("fama[fc:dce+mem]") == "fc"
     assert base_of_config("irma[react]") == "react" and base_of_config("fama-compiled[x]") == "react"
-    assert str(default_profile_path("openai/Qwen2.5:7B-Instruct", "retail")) == \
-        "data/profiles/Qwen2.5-7B-Instruct__retail.json"
+    assert (
+        str(default_profile_path("openai/Qwen2.5:7B-Instruct", "retail"))
+        == "data/profiles/Qwen2.5-7B-Instruct__retail.json"
+    )

@@ -75,14 +75,18 @@ def test_converted_schema_accepts_exactly_what_tau2_accepts_on_gold_arguments(do
 
 def test_clean_schema_inlines_refs_and_keeps_siblings():
     schema = {
-        "$defs": {"P": {"type": "object", "title": "P", "properties": {"x": {"type": "integer", "title": "X"}}}},
+        "$defs": {
+            "P": {"type": "object", "title": "P", "properties": {"x": {"type": "integer", "title": "X"}}}
+        },
         "type": "object",
         "title": "parameters",
         "properties": {"p": {"$ref": "#/$defs/P", "description": "a p"}},
     }
     assert clean_schema(schema) == {
         "type": "object",
-        "properties": {"p": {"type": "object", "properties": {"x": {"type": "integer"}}, "description": "a p"}},
+        "properties": {
+            "p": {"type": "object", "properties": {"x": {"type": "integer"}}, "description": "a p"}
+        },
     }
 
 
@@ -102,14 +106,24 @@ def test_view_of_a_tau2_history():
         SystemMessage(role="system", content="system prompt"),
         AssistantMessage(role="assistant", content="Hi! How can I help you today?"),
         UserMessage(role="user", content="Find my user"),
-        AssistantMessage(role="assistant", tool_calls=[ToolCall(id="c1", name="get_user_details", arguments={"user_id": "u1"}),
-                                                       ToolCall(id="c2", name="get_order_details", arguments={"order_id": "#1"})]),
-        MultiToolMessage(role="tool", tool_messages=[
-            ToolMessage(id="c1", role="tool", content='{"name": "Ann"}'),
-            ToolMessage(id="c2", role="tool", content="Error: Order not found", error=True),
-        ]),
+        AssistantMessage(
+            role="assistant",
+            tool_calls=[
+                ToolCall(id="c1", name="get_user_details", arguments={"user_id": "u1"}),
+                ToolCall(id="c2", name="get_order_details", arguments={"order_id": "#1"}),
+            ],
+        ),
+        MultiToolMessage(
+            role="tool",
+            tool_messages=[
+                ToolMessage(id="c1", role="tool", content='{"name": "Ann"}'),
+                ToolMessage(id="c2", role="tool", content="Error: Order not found", error=True),
+            ],
+        ),
         # The user's own device calls are invisible to the agent.
-        UserMessage(role="user", tool_calls=[ToolCall(id="u9", name="toggle_data", arguments={}, requestor="user")]),
+        UserMessage(
+            role="user", tool_calls=[ToolCall(id="u9", name="toggle_data", arguments={}, requestor="user")]
+        ),
         ToolMessage(id="u9", role="tool", content="ok", requestor="user"),
         UserMessage(role="user", content="Thanks"),
     ]
@@ -117,12 +131,18 @@ def test_view_of_a_tau2_history():
     assert [m.role for m in view] == ["assistant", "user", "assistant", "tool", "tool", "user"]
     assert [c.name for c in view[2].tool_calls] == ["get_user_details", "get_order_details"]
     assert (view[3].tool_name, view[3].error) == ("get_user_details", False)
-    assert (view[4].tool_name, view[4].error, view[4].content) == ("get_order_details", True, "Error: Order not found")
+    assert (view[4].tool_name, view[4].error, view[4].content) == (
+        "get_order_details",
+        True,
+        "Error: Order not found",
+    )
     assert view[5].content == "Thanks"
 
 
 def test_dump_message_is_json_and_drops_raw_provider_data():
-    msg = AssistantMessage(role="assistant", content="x", raw_data={"huge": "response"}, usage={"prompt_tokens": 1})
+    msg = AssistantMessage(
+        role="assistant", content="x", raw_data={"huge": "response"}, usage={"prompt_tokens": 1}
+    )
     data = dump_message(msg)
     assert "raw_data" not in data and data["usage"] == {"prompt_tokens": 1}
     json.dumps(data)

@@ -47,7 +47,10 @@ def test_state_holds_request_then_gold_calls_with_real_outputs(airline_points):
     assert not re.search(r"\byou(r)?\b", request, flags=re.IGNORECASE)
     assert any(t.name == "cancel_reservation" for t in first.state.tools)
     call, result = second.state.messages[1], second.state.messages[2]
-    assert call.tool_calls[0].name == first.gold.tool_name and call.tool_calls[0].arguments == first.gold.arguments
+    assert (
+        call.tool_calls[0].name == first.gold.tool_name
+        and call.tool_calls[0].arguments == first.gold.arguments
+    )
     assert result.role == "tool" and not result.error and json.loads(result.content)  # the real tool output
     # A write action is preceded by the generic confirmation exchange.
     write = next(p for p in airline_points if p.writes)
@@ -69,7 +72,9 @@ def test_scoring(airline_points):
     point = airline_points[0]
     gold = point.gold
     assert score_action(gold, point).exact_ok
-    wrong_args = AgentAction(kind="tool_call", tool_name=gold.tool_name, arguments={k: "x" for k in gold.arguments})
+    wrong_args = AgentAction(
+        kind="tool_call", tool_name=gold.tool_name, arguments={k: "x" for k in gold.arguments}
+    )
     s = score_action(wrong_args, point)
     assert s.name_ok and not s.exact_ok and s.mismatched_args
     assert not score_action(AgentAction(kind="tool_call", tool_name="calculate", arguments={}), point).name_ok
@@ -86,7 +91,9 @@ def test_derivable_flag(airline_points):
     from fama_dspy.harness.matching import underivable_values
 
     schema = point.state.tool("create_task").parameters
-    assert underivable_values(point.gold.arguments, schema, visible_text(point.state)) == ["title=Something Else"]
+    assert underivable_values(point.gold.arguments, schema, visible_text(point.state)) == [
+        "title=Something Else"
+    ]
 
 
 def test_evaluate_decisions_resume_and_summary(airline_points, tmp_path):
@@ -121,8 +128,12 @@ def test_agent_errors_are_recorded_not_raised(airline_points, tmp_path):
     records = evaluate_decisions(broken, airline_points[:2], tmp_path, config_name="broken", concurrency=2)
     assert all(r["error"] == "ValueError: cannot parse" and not r["name_ok"] for r in records)
     with pytest.raises(ConnectionRefusedError):
-        evaluate_decisions(lambda state: (_ for _ in ()).throw(ConnectionRefusedError()), airline_points[:1],
-                           tmp_path, config_name="dead")
+        evaluate_decisions(
+            lambda state: (_ for _ in ()).throw(ConnectionRefusedError()),
+            airline_points[:1],
+            tmp_path,
+            config_name="dead",
+        )
 
 
 def test_records_of_an_older_view_are_not_resumed_into(airline_points, tmp_path):
@@ -145,13 +156,17 @@ def test_trials_ask_each_point_once_per_seed_on_that_seeds_lm(airline_points, tm
     def lm_for_seed(seed):
         return f"lm-{seed}"
 
-    records = evaluate_decisions(agent, points, tmp_path, config_name="k", seeds=[7, 8], lm_for_seed=lm_for_seed,
-                                 concurrency=2)
+    records = evaluate_decisions(
+        agent, points, tmp_path, config_name="k", seeds=[7, 8], lm_for_seed=lm_for_seed, concurrency=2
+    )
     assert [(r["point_id"], r["trial"], r["seed"]) for r in records] == [
-        (p.id, t, s) for p in points for t, s in ((0, 7), (1, 8))]
+        (p.id, t, s) for p in points for t, s in ((0, 7), (1, 8))
+    ]
     assert sorted(str(lm) for _, lm in seen) == ["lm-7", "lm-7", "lm-8", "lm-8"]
     # Resume: a finished (point, trial) is never asked again; a third trial asks only for itself.
-    again = evaluate_decisions(agent, points, tmp_path, config_name="k", seeds=[7, 8, 9], lm_for_seed=lm_for_seed)
+    again = evaluate_decisions(
+        agent, points, tmp_path, config_name="k", seeds=[7, 8, 9], lm_for_seed=lm_for_seed
+    )
     assert len(seen) == 6 and [str(lm) for _, lm in seen[4:]] == ["lm-9", "lm-9"]
     assert len(again) == 6 and len(read_jsonl(tmp_path / DECISIONS_FILE)) == 6
     s = summarize_decisions(again)

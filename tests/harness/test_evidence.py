@@ -38,8 +38,16 @@ def _faulty_airline_7_plan() -> list[AgentAction]:
 @pytest.fixture(scope="module")
 def faulty_record(tmp_path_factory):
     plan = _faulty_airline_7_plan()
-    [record] = run_episodes(lambda: ScriptedAgent(plan), domain="airline", split="train", task_ids=["7"],
-                            user="scripted", out=tmp_path_factory.mktemp("run"), config_name="faulty", progress=False)
+    [record] = run_episodes(
+        lambda: ScriptedAgent(plan),
+        domain="airline",
+        split="train",
+        task_ids=["7"],
+        user="scripted",
+        out=tmp_path_factory.mktemp("run"),
+        config_name="faulty",
+        progress=False,
+    )
     return record
 
 
@@ -52,7 +60,12 @@ def test_wrong_argument_and_missed_action(faulty_record):
     # cancel_reservation(XEHM4B) matches its own gold action: it is no wrong-argument attempt at 59XX6W.
     assert ev.missed_actions == ['cancel_reservation({"reservation_id": "59XX6W"})']
     assert ev.db_mismatch is True and ev.missing_information == [] and ev.tool_errors == []
-    assert (ev.task_id, ev.domain, ev.termination_reason, ev.user_in_role) == ("7", "airline", "user_stop", True)
+    assert (ev.task_id, ev.domain, ev.termination_reason, ev.user_in_role) == (
+        "7",
+        "airline",
+        "user_stop",
+        True,
+    )
     assert ev.reward_breakdown == {"DB": 0.0, "COMMUNICATE": 1.0}
     lines = ev.condensed_trajectory.splitlines()
     assert lines[0].startswith("[0] assistant:") and any(OTHER_CARD in line for line in lines)
@@ -64,11 +77,32 @@ def test_messages_survive_the_record_round_trip(faulty_record):
 
 
 def test_nested_arguments_name_the_differing_leaf(tmp_path):
-    plan = [a.model_copy(update={"arguments": {**a.arguments, "flights": [
-        {"flight_number": "HAT005", "date": "2024-05-20"}, {"flight_number": "HAT999", "date": "2024-05-30"}]}})
-        if a.tool_name == "update_reservation_flights" else a for a in _faulty_airline_7_plan()]
-    [record] = run_episodes(lambda: ScriptedAgent(plan), domain="airline", split="train", task_ids=["7"],
-                            user="scripted", out=tmp_path, config_name="nested", progress=False)
+    plan = [
+        a.model_copy(
+            update={
+                "arguments": {
+                    **a.arguments,
+                    "flights": [
+                        {"flight_number": "HAT005", "date": "2024-05-20"},
+                        {"flight_number": "HAT999", "date": "2024-05-30"},
+                    ],
+                }
+            }
+        )
+        if a.tool_name == "update_reservation_flights"
+        else a
+        for a in _faulty_airline_7_plan()
+    ]
+    [record] = run_episodes(
+        lambda: ScriptedAgent(plan),
+        domain="airline",
+        split="train",
+        task_ids=["7"],
+        user="scripted",
+        out=tmp_path,
+        config_name="nested",
+        progress=False,
+    )
     ev = evidence_from_record(record)
     assert ev.wrong_argument_actions == [
         'update_reservation_flights: flights[1].flight_number expected "HAT178", got "HAT999"; '
@@ -80,8 +114,17 @@ def test_nested_arguments_name_the_differing_leaf(tmp_path):
 def test_an_episode_tau2_did_not_evaluate_gets_its_checks_computed(tmp_path):
     # Airline 3 must tell the user "4"; the agent loops on a read until max_steps, so τ² skips its checks.
     agent = lambda: ScriptedAgent([call("get_reservation_details", reservation_id="JMO1MG")])
-    [record] = run_episodes(agent, domain="airline", split="train", task_ids=["3"], user="scripted", out=tmp_path,
-                            config_name="loop", max_steps=6, progress=False)
+    [record] = run_episodes(
+        agent,
+        domain="airline",
+        split="train",
+        task_ids=["3"],
+        user="scripted",
+        out=tmp_path,
+        config_name="loop",
+        max_steps=6,
+        progress=False,
+    )
     assert record["termination"] == "max_steps" and record["reward_details"]["db_match"] is None
     ev = evidence_from_record(record)
     assert ev.termination_reason == "max_steps"
@@ -92,10 +135,24 @@ def test_an_episode_tau2_did_not_evaluate_gets_its_checks_computed(tmp_path):
 
 def test_rejected_actions_fallbacks_and_writes_the_task_did_not_want(tmp_path):
     # The scripted user ends the call at the fallback message, so the exception comes last.
-    agent = lambda: ScriptedAgent([call("nope"), call("create_task", user_id="user_1", title="Important Meeting"),
-                                   call("create_task", user_id="user_1", title="Extra"), RuntimeError("boom")])
-    [record] = run_episodes(agent, domain="mock", task_ids=["create_task_1"], user="scripted", out=tmp_path,
-                            config_name="messy", max_steps=40, progress=False)
+    agent = lambda: ScriptedAgent(
+        [
+            call("nope"),
+            call("create_task", user_id="user_1", title="Important Meeting"),
+            call("create_task", user_id="user_1", title="Extra"),
+            RuntimeError("boom"),
+        ]
+    )
+    [record] = run_episodes(
+        agent,
+        domain="mock",
+        task_ids=["create_task_1"],
+        user="scripted",
+        out=tmp_path,
+        config_name="messy",
+        max_steps=40,
+        progress=False,
+    )
     ev = evidence_from_record(record)
     assert ev.invalid_actions == 1 and ev.fallbacks == 1
     assert ev.rejected_actions[0].startswith("decision 0: Unknown tool 'nope'")
@@ -115,19 +172,31 @@ def test_failed_records_keeps_errors_apart(tmp_path):
     selection = failed_records(records)
     assert [r["task_id"] for r in selection.failed] == ["b"]
     assert [r["task_id"] for r in selection.errors] == ["c"]
-    (tmp_path / "episodes.jsonl").write_text("".join(
-        json.dumps({**r, "config": "x", "domain": "mock", "trial": 0}) + "\n" for r in records))
+    (tmp_path / "episodes.jsonl").write_text(
+        "".join(json.dumps({**r, "config": "x", "domain": "mock", "trial": 0}) + "\n" for r in records)
+    )
     assert [r["task_id"] for r in failed_records(tmp_path).failed] == ["b"]
 
 
 def test_a_record_whose_task_is_unknown_falls_back_to_the_stored_checks():
     record = {
-        "task_id": "no-such-task", "domain": "mock", "split": "base", "reward": 0.0, "termination": "user_stop",
+        "task_id": "no-such-task",
+        "domain": "mock",
+        "split": "base",
+        "reward": 0.0,
+        "termination": "user_stop",
         "error": "ValueError: empty reply",
         "reward_details": {
             "db_match": False,
-            "action_checks": [{"action_id": "x", "name": "create_task", "requestor": "assistant",
-                               "arguments": {"user_id": "user_1", "title": "T"}, "matched": False}],
+            "action_checks": [
+                {
+                    "action_id": "x",
+                    "name": "create_task",
+                    "requestor": "assistant",
+                    "arguments": {"user_id": "user_1", "title": "T"},
+                    "matched": False,
+                }
+            ],
             "communicate_checks": [{"info": "42", "met": False}],
         },
         "messages": [],

@@ -24,9 +24,13 @@ DATA = Path(__file__).resolve().parents[2] / "data" / "judge_validation" / EXAMP
 def _diagnosis(occurred: dict[str, bool | None], primary=(), non_agent="none") -> FailureDiagnosis:
     return FailureDiagnosis(
         task_id="t",
-        verdicts={c: CategoryVerdict(occurred=o, source="judge" if o is not None else "parse_failure")
-                  for c, o in occurred.items()},
-        primary=list(primary), non_agent=non_agent, parse_failures=sum(o is None for o in occurred.values()),
+        verdicts={
+            c: CategoryVerdict(occurred=o, source="judge" if o is not None else "parse_failure")
+            for c, o in occurred.items()
+        },
+        primary=list(primary),
+        non_agent=non_agent,
+        parse_failures=sum(o is None for o in occurred.values()),
     )
 
 
@@ -36,7 +40,9 @@ def test_counts_precision_and_recall_per_category():
         _diagnosis({"DPV": True, "WRCO": False, "CM": False, "IFU": True}, primary=["DPV"]),
         _diagnosis({"DPV": None, "WRCO": False, "CM": False, "IFU": False}),
         _diagnosis({"DPV": True, "WRCO": True, "CM": False, "IFU": False}, primary=["DPV"]),
-        _diagnosis({"DPV": False, "WRCO": False, "CM": True, "IFU": False}, primary=["CM"], non_agent="user_drift"),
+        _diagnosis(
+            {"DPV": False, "WRCO": False, "CM": True, "IFU": False}, primary=["CM"], non_agent="user_drift"
+        ),
     ]
     r = score_judges(labels, diagnoses)
     dpv = r.judges["DPV"]
@@ -67,10 +73,15 @@ def test_scripted_judge_on_the_validation_set(tmp_path):
             rows.setdefault(row["label"], line)
     path = tmp_path / EXAMPLES_FILE
     path.write_text("\n".join(rows.values()) + "\n")
-    lm, engine = judge_lm({
-        "DPV": verdict(True, [2]), "WRCO": verdict(False), "CM": verdict(False), "IFU": verdict(False),
-        "non_agent": json.dumps({"rationale": "the agent", "kind": "none"}),
-    })
+    lm, engine = judge_lm(
+        {
+            "DPV": verdict(True, [2]),
+            "WRCO": verdict(False),
+            "CM": verdict(False),
+            "IFU": verdict(False),
+            "non_agent": json.dumps({"rationale": "the agent", "kind": "none"}),
+        }
+    )
     result = evaluate_judges(lm, path, judge_model="scripted-judge", concurrency=2)
     assert result.n == 4 and result.judge_model == "scripted-judge"
     assert (result.judges["DPV"].precision, result.judges["DPV"].recall) == (0.25, 1.0)
@@ -80,7 +91,9 @@ def test_scripted_judge_on_the_validation_set(tmp_path):
     assert result.non_agent_false_alarms == 0 and "primary" not in engine.roles()
     # The judges were shown each example's domain policy.
     prompts = [prompt.lower() for role, prompt, _ in engine.calls if role == "DPV"]
-    assert any("airline agent policy" in p for p in prompts) and any("retail agent policy" in p for p in prompts)
+    assert any("airline agent policy" in p for p in prompts) and any(
+        "retail agent policy" in p for p in prompts
+    )
     table = validation_table(result)
     assert [c.header for c in table.columns][:3] == ["category", "examples", "judge precision"]
 
@@ -92,7 +105,9 @@ def test_missing_validation_set_is_a_clear_error(tmp_path):
 
 
 def test_limit_takes_every_category_in_turn():
-    rows = [{"id": i, "label": label} for i, label in enumerate(["DPV", "DPV", "DPV", "IFU", "CM", "IFU", "CM"])]
+    rows = [
+        {"id": i, "label": label} for i, label in enumerate(["DPV", "DPV", "DPV", "IFU", "CM", "IFU", "CM"])
+    ]
     chosen = balanced_subset(rows, 5)
     assert [r["label"] for r in chosen] == ["CM", "DPV", "IFU", "CM", "DPV"]
     assert [r["id"] for r in chosen] == [4, 0, 3, 6, 1]  # file order within a category

@@ -42,5 +42,7 @@ def test_derivability():
     text = 'user: my id is U1\ntool: {"orders": ["#W7", "#W8"], "price": 54.0, "qty": 3}'
     assert underivable_values({"user_id": "u1", "ids": ["#W7", "#W8"]}, SCHEMA, text) == []
     assert underivable_values({"amount": 54, "count": 3}, SCHEMA, text) == []
-    assert underivable_values({"user_id": "u2", "cabin": "business", "flag": True}, SCHEMA, text) == ["user_id=u2"]
+    assert underivable_values({"user_id": "u2", "cabin": "business", "flag": True}, SCHEMA, text) == [
+        "user_id=u2"
+    ]
     assert underivable_values({"user_id": "u2"}, SCHEMA, text, compare_args=[]) == []

@@ -75,7 +75,10 @@ def test_gold_dialogue_scores_one_and_confirms_every_write(contexts, domain, tas
     assert messages[1][0] == "user" and len(messages[1][1]) > 40  # the whole request up front
     for i, (role, text) in enumerate(messages):
         if role == "assistant" and text in ctx.writes:
-            assert messages[i - 2][1].startswith("To confirm, I will now") and messages[i - 1][1] == CONFIRM_REPLY
+            assert (
+                messages[i - 2][1].startswith("To confirm, I will now")
+                and messages[i - 1][1] == CONFIRM_REPLY
+            )
     assert baseline.missed_actions == baseline.wrong_argument_actions == []
 
 
@@ -98,9 +101,13 @@ def test_dpv_generators_stay_in_their_domain(contexts):
     p = _first(other_users_order, retail)
     record, ev = _replayed(retail, p)
     assert record["reward"] == 0.0 and ev.db_mismatch and not ev.missed_actions and not ev.tool_errors
-    request = next(i for i, (role, text) in enumerate(_messages(record)) if role == "user" and "My friend" in text)
-    assert _messages(record)[request + 1:request + 4:2] == [("assistant", "get_order_details"),
-                                                            ("assistant", "cancel_pending_order")]
+    request = next(
+        i for i, (role, text) in enumerate(_messages(record)) if role == "user" and "My friend" in text
+    )
+    assert _messages(record)[request + 1 : request + 4 : 2] == [
+        ("assistant", "get_order_details"),
+        ("assistant", "cancel_pending_order"),
+    ]
 
 
 def test_wrco_neighbour_swap_is_a_wrong_argument_with_a_db_mismatch(contexts):
@@ -115,7 +122,9 @@ def test_wrco_neighbour_swap_is_a_wrong_argument_with_a_db_mismatch(contexts):
     assert rejection(record, ev, p, baseline) is None and p.label == "WRCO"
 
 
-@pytest.mark.parametrize("generator, domain, task_id", [(wrong_tool, "retail", "0"), (invented_id, "airline", "7")])
+@pytest.mark.parametrize(
+    "generator, domain, task_id", [(wrong_tool, "retail", "0"), (invented_id, "airline", "7")]
+)
 def test_cm_perturbations(contexts, generator, domain, task_id):
     ctx, _, baseline = contexts(domain, task_id)
     p = _first(generator, ctx)
@@ -156,10 +165,16 @@ def test_a_perturbation_that_does_not_fail_is_rejected(contexts):
 
 def test_neighbours_follow_the_structure_of_the_output():
     output = {
-        "payment_methods": {"gift_card_1": {"id": "gift_card_1"}, "credit_card_2": {"id": "credit_card_2"},
-                            "paypal_3": {"id": "paypal_3"}},
-        "flights": [{"flight_number": "HAT001", "price": 50}, {"flight_number": "HAT002", "price": 60},
-                    {"flight_number": "HAT003", "price": 70}],
+        "payment_methods": {
+            "gift_card_1": {"id": "gift_card_1"},
+            "credit_card_2": {"id": "credit_card_2"},
+            "paypal_3": {"id": "paypal_3"},
+        },
+        "flights": [
+            {"flight_number": "HAT001", "price": 50},
+            {"flight_number": "HAT002", "price": 60},
+            {"flight_number": "HAT003", "price": 70},
+        ],
         "reservations": ["AAA111", "BBB222", "CCC333"],
     }
     assert neighbours(output, "credit_card_2") == ["paypal_3", "gift_card_1"]

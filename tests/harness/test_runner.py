@@ -16,16 +16,32 @@ from harness.harness_helpers import ScriptedAgent, call, say
 GOLD_SAMPLES = [
     ("airline", False, ["0", "1", "3"]),
     ("retail", False, ["0", "5"]),
-    ("telecom", False, [
-        "[mobile_data_issue]airplane_mode_on|user_abroad_roaming_enabled_off[PERSONA:None]",
-        "[mobile_data_issue]data_mode_off|data_usage_exceeded|user_abroad_roaming_disabled_off[PERSONA:Hard]",
-    ]),
-    ("telecom", True, [
-        "[mobile_data_issue]airplane_mode_on|user_abroad_roaming_enabled_off[PERSONA:None]",
-        "[mobile_data_issue]data_mode_off|data_usage_exceeded|user_abroad_roaming_disabled_off[PERSONA:Hard]",
-    ]),
-    ("mock", False, ["create_task_1", "update_task_with_message_history", "impossible_task_1",
-                     "update_task_with_initialization_data"]),
+    (
+        "telecom",
+        False,
+        [
+            "[mobile_data_issue]airplane_mode_on|user_abroad_roaming_enabled_off[PERSONA:None]",
+            "[mobile_data_issue]data_mode_off|data_usage_exceeded|user_abroad_roaming_disabled_off[PERSONA:Hard]",
+        ],
+    ),
+    (
+        "telecom",
+        True,
+        [
+            "[mobile_data_issue]airplane_mode_on|user_abroad_roaming_enabled_off[PERSONA:None]",
+            "[mobile_data_issue]data_mode_off|data_usage_exceeded|user_abroad_roaming_disabled_off[PERSONA:Hard]",
+        ],
+    ),
+    (
+        "mock",
+        False,
+        [
+            "create_task_1",
+            "update_task_with_message_history",
+            "impossible_task_1",
+            "update_task_with_initialization_data",
+        ],
+    ),
     ("mock", True, ["create_task_1", "update_task_with_initialization_actions", "impossible_task_1"]),
 ]
 
@@ -33,8 +49,14 @@ GOLD_SAMPLES = [
 @pytest.mark.parametrize("domain, solo, task_ids", GOLD_SAMPLES)
 def test_gold_replay_scores_one_through_the_runner(domain, solo, task_ids, out_dir):
     records = run_episodes(
-        agent_builder=gold_agent_builder(), domain=domain, task_ids=task_ids, solo=solo, user="scripted",
-        out=out_dir, config_name="gold", progress=False,
+        agent_builder=gold_agent_builder(),
+        domain=domain,
+        task_ids=task_ids,
+        solo=solo,
+        user="scripted",
+        out=out_dir,
+        config_name="gold",
+        progress=False,
     )
     assert [r["task_id"] for r in records] == task_ids
     for r in records:
@@ -52,21 +74,65 @@ def test_gold_replay_scores_one_through_the_runner(domain, solo, task_ids, out_d
 def test_a_failed_replay_scores_zero_with_the_reason(out_dir):
     # Calling the right tool with the wrong title must fail the DB check.
     agent = lambda: ScriptedAgent([call("create_task", user_id="user_1", title="Wrong"), say("Created.")])
-    [r] = run_episodes(agent, domain="mock", task_ids=["create_task_1"], user="scripted", out=out_dir,
-                       config_name="wrong", progress=False)
+    [r] = run_episodes(
+        agent,
+        domain="mock",
+        task_ids=["create_task_1"],
+        user="scripted",
+        out=out_dir,
+        config_name="wrong",
+        progress=False,
+    )
     assert r["reward"] == 0.0 and r["reward_breakdown"]["DB"] == 0.0
     assert r["gold_actions"] == {"matched": [], "missed": ["create_1"]}
 
 
 def test_record_fields(out_dir):
     agent = lambda: ScriptedAgent([call("nope"), call("get_users"), RuntimeError("boom"), say("All set.")])
-    [r] = run_episodes(agent, domain="mock", task_ids=["create_task_1"], user="scripted", out=out_dir,
-                       config_name="cfg", seeds=[11], max_steps=40, progress=False)
-    for field in ("config", "agent", "domain", "split", "task_id", "trial", "seed", "solo", "user", "reward",
-                  "reward_breakdown", "reward_details", "termination", "steps", "duration_s", "decisions",
-                  "totals", "user_in_role", "user_role_issues", "error", "messages", "gold_actions"):
+    [r] = run_episodes(
+        agent,
+        domain="mock",
+        task_ids=["create_task_1"],
+        user="scripted",
+        out=out_dir,
+        config_name="cfg",
+        seeds=[11],
+        max_steps=40,
+        progress=False,
+    )
+    for field in (
+        "config",
+        "agent",
+        "domain",
+        "split",
+        "task_id",
+        "trial",
+        "seed",
+        "solo",
+        "user",
+        "reward",
+        "reward_breakdown",
+        "reward_details",
+        "termination",
+        "steps",
+        "duration_s",
+        "decisions",
+        "totals",
+        "user_in_role",
+        "user_role_issues",
+        "error",
+        "messages",
+        "gold_actions",
+    ):
         assert field in r
-    assert (r["config"], r["agent"], r["split"], r["seed"], r["trial"], r["user"]) == ("cfg", "fama", "base", 11, 0, "scripted")
+    assert (r["config"], r["agent"], r["split"], r["seed"], r["trial"], r["user"]) == (
+        "cfg",
+        "fama",
+        "base",
+        11,
+        0,
+        "scripted",
+    )
     # The invalid call was re-asked (not executed), the exception became a fallback message, and
     # the episode went on to the user's stop.
     assert r["termination"] == "user_stop" and r["error"] is None
@@ -82,8 +148,15 @@ def test_record_fields(out_dir):
 def test_repeated_calls_are_counted(out_dir):
     create = call("create_task", user_id="user_1", title="Important Meeting")
     agent = lambda: ScriptedAgent([call("get_users"), call("get_users"), create, create, say("Done.")])
-    [r] = run_episodes(agent, domain="mock", task_ids=["create_task_1"], user="scripted", out=out_dir,
-                       config_name="rep", progress=False)
+    [r] = run_episodes(
+        agent,
+        domain="mock",
+        task_ids=["create_task_1"],
+        user="scripted",
+        out=out_dir,
+        config_name="rep",
+        progress=False,
+    )
     assert r["totals"]["repeated_calls"] == 2 and r["totals"]["repeated_writes"] == 1
     assert r["reward"] == 0.0  # the duplicate task changes the DB
 
@@ -108,17 +181,40 @@ SCRIPT = [say("Done, goodbye.")]
 
 def test_rerun_skips_finished_episodes(out_dir):
     factory, calls = _counting_factory(SCRIPT)
-    first = run_episodes(factory, domain="mock", task_ids=MOCK_IDS, trials=2, user="scripted", out=out_dir,
-                         config_name="c", progress=False)
+    first = run_episodes(
+        factory,
+        domain="mock",
+        task_ids=MOCK_IDS,
+        trials=2,
+        user="scripted",
+        out=out_dir,
+        config_name="c",
+        progress=False,
+    )
     assert calls["n"] == 6 and len(first) == 6
     factory2, calls2 = _counting_factory(SCRIPT)
-    second = run_episodes(factory2, domain="mock", task_ids=MOCK_IDS, trials=2, user="scripted", out=out_dir,
-                          config_name="c", progress=False)
+    second = run_episodes(
+        factory2,
+        domain="mock",
+        task_ids=MOCK_IDS,
+        trials=2,
+        user="scripted",
+        out=out_dir,
+        config_name="c",
+        progress=False,
+    )
     assert calls2["n"] == 0 and second == first
     assert len(read_jsonl(out_dir / EPISODES_FILE)) == 6
     # Another config in the same folder is a different key.
-    run_episodes(factory2, domain="mock", task_ids=MOCK_IDS[:1], user="scripted", out=out_dir,
-                 config_name="other", progress=False)
+    run_episodes(
+        factory2,
+        domain="mock",
+        task_ids=MOCK_IDS[:1],
+        user="scripted",
+        out=out_dir,
+        config_name="other",
+        progress=False,
+    )
     assert calls2["n"] == 1 and len(load_episodes(out_dir)) == 7
 
 
@@ -126,13 +222,31 @@ def test_rerun_skips_finished_episodes(out_dir):
 def test_crash_mid_run_loses_nothing_finished_and_resumes(out_dir, concurrency):
     factory, _calls = _counting_factory(SCRIPT, fail_after=2)
     with pytest.raises(RuntimeError, match="simulated crash"):
-        run_episodes(factory, domain="mock", task_ids=MOCK_IDS, trials=2, user="scripted", out=out_dir,
-                     config_name="c", concurrency=concurrency, progress=False)
+        run_episodes(
+            factory,
+            domain="mock",
+            task_ids=MOCK_IDS,
+            trials=2,
+            user="scripted",
+            out=out_dir,
+            config_name="c",
+            concurrency=concurrency,
+            progress=False,
+        )
     saved = read_jsonl(out_dir / EPISODES_FILE)
     assert len(saved) == 2
     factory2, calls2 = _counting_factory(SCRIPT)
-    records = run_episodes(factory2, domain="mock", task_ids=MOCK_IDS, trials=2, user="scripted", out=out_dir,
-                           config_name="c", concurrency=concurrency, progress=False)
+    records = run_episodes(
+        factory2,
+        domain="mock",
+        task_ids=MOCK_IDS,
+        trials=2,
+        user="scripted",
+        out=out_dir,
+        config_name="c",
+        concurrency=concurrency,
+        progress=False,
+    )
     assert calls2["n"] == 4
     lines = read_jsonl(out_dir / EPISODES_FILE)
     keys = [(r["task_id"], r["trial"]) for r in lines]
@@ -142,12 +256,26 @@ def test_crash_mid_run_loses_nothing_finished_and_resumes(out_dir, concurrency):
 
 def test_torn_last_line_is_skipped_and_not_glued_to_the_next_record(out_dir):
     factory, _ = _counting_factory(SCRIPT)
-    run_episodes(factory, domain="mock", task_ids=MOCK_IDS[:1], user="scripted", out=out_dir, config_name="c",
-                 progress=False)
+    run_episodes(
+        factory,
+        domain="mock",
+        task_ids=MOCK_IDS[:1],
+        user="scripted",
+        out=out_dir,
+        config_name="c",
+        progress=False,
+    )
     with open(out_dir / EPISODES_FILE, "a") as fh:
         fh.write('{"config": "c", "task_id": "upd')  # a crash in the middle of a write
-    run_episodes(factory, domain="mock", task_ids=MOCK_IDS[:2], user="scripted", out=out_dir, config_name="c",
-                 progress=False)
+    run_episodes(
+        factory,
+        domain="mock",
+        task_ids=MOCK_IDS[:2],
+        user="scripted",
+        out=out_dir,
+        config_name="c",
+        progress=False,
+    )
     assert [r["task_id"] for r in read_jsonl(out_dir / EPISODES_FILE)] == MOCK_IDS[:2]
 
 
@@ -171,8 +299,15 @@ def _raising_builder(exc):
 
 def test_tau2_exceptions_are_recorded_per_episode_not_scored_silently(out_dir):
     exc = json.JSONDecodeError("Expecting value", "{bad", 0)
-    records = run_episodes(agent_builder=_raising_builder(exc), domain="mock", task_ids=MOCK_IDS[:2],
-                           user="scripted", out=out_dir, config_name="raising", progress=False)
+    records = run_episodes(
+        agent_builder=_raising_builder(exc),
+        domain="mock",
+        task_ids=MOCK_IDS[:2],
+        user="scripted",
+        out=out_dir,
+        config_name="raising",
+        progress=False,
+    )
     assert len(records) == 2
     for r in records:
         assert r["termination"] == "error" and r["reward"] == 0.0 and not r["success"]
@@ -182,14 +317,36 @@ def test_tau2_exceptions_are_recorded_per_episode_not_scored_silently(out_dir):
 
 def test_retry_errors_reruns_only_errored_keys(out_dir):
     exc = ValueError("empty reply")
-    run_episodes(agent_builder=_raising_builder(exc), domain="mock", task_ids=MOCK_IDS[:1], user="scripted",
-                 out=out_dir, config_name="c", progress=False)
+    run_episodes(
+        agent_builder=_raising_builder(exc),
+        domain="mock",
+        task_ids=MOCK_IDS[:1],
+        user="scripted",
+        out=out_dir,
+        config_name="c",
+        progress=False,
+    )
     factory, calls = _counting_factory(SCRIPT)
-    run_episodes(factory, domain="mock", task_ids=MOCK_IDS[:1], user="scripted", out=out_dir, config_name="c",
-                 progress=False)
+    run_episodes(
+        factory,
+        domain="mock",
+        task_ids=MOCK_IDS[:1],
+        user="scripted",
+        out=out_dir,
+        config_name="c",
+        progress=False,
+    )
     assert calls["n"] == 0  # an error is a finished episode unless asked
-    [r] = run_episodes(factory, domain="mock", task_ids=MOCK_IDS[:1], user="scripted", out=out_dir,
-                       config_name="c", retry_errors=True, progress=False)
+    [r] = run_episodes(
+        factory,
+        domain="mock",
+        task_ids=MOCK_IDS[:1],
+        user="scripted",
+        out=out_dir,
+        config_name="c",
+        retry_errors=True,
+        progress=False,
+    )
     assert calls["n"] == 1 and r["error"] is None
     assert len(load_episodes(out_dir)) == 1 and len(read_jsonl(out_dir / EPISODES_FILE)) == 2
 
@@ -197,23 +354,48 @@ def test_retry_errors_reruns_only_errored_keys(out_dir):
 def test_refused_connection_stops_the_run_without_recording(out_dir):
     agent = lambda: ScriptedAgent([ConnectionRefusedError(111, "Connection refused")])
     with pytest.raises(EndpointUnreachableError, match="rerun the same command"):
-        run_episodes(agent, domain="mock", task_ids=MOCK_IDS, user="scripted", out=out_dir, config_name="c",
-                     progress=False)
+        run_episodes(
+            agent,
+            domain="mock",
+            task_ids=MOCK_IDS,
+            user="scripted",
+            out=out_dir,
+            config_name="c",
+            progress=False,
+        )
     assert read_jsonl(out_dir / EPISODES_FILE) == []
 
 
 def test_tau2_reference_agent_runs_through_the_same_runner(out_dir):
-    [r] = run_episodes(agent_llm="openai/offline-mock", agent_llm_args={"mock_response": "Hello, all done."},
-                       domain="mock", task_ids=["create_task_1"], user="scripted", out=out_dir, progress=False)
+    [r] = run_episodes(
+        agent_llm="openai/offline-mock",
+        agent_llm_args={"mock_response": "Hello, all done."},
+        domain="mock",
+        task_ids=["create_task_1"],
+        user="scripted",
+        out=out_dir,
+        progress=False,
+    )
     assert (r["config"], r["agent"], r["error"]) == ("tau2-llm-agent", "tau2-llm-agent", None)
-    assert r["decisions"][0]["action"] == {"kind": "message", "tool_name": "", "arguments": {},
-                                           "message": "Hello, all done."}
+    assert r["decisions"][0]["action"] == {
+        "kind": "message",
+        "tool_name": "",
+        "arguments": {},
+        "message": "Hello, all done.",
+    }
     assert r["totals"]["prompt_tokens"] > 0 and r["termination"] == "user_stop"
 
 
 def test_tau2_reference_agent_empty_reply_is_an_error_record(out_dir):
-    [r] = run_episodes(agent_llm="openai/offline-mock", agent_llm_args={"mock_response": "", "num_retries": 0},
-                       domain="mock", task_ids=["create_task_1"], user="scripted", out=out_dir, progress=False)
+    [r] = run_episodes(
+        agent_llm="openai/offline-mock",
+        agent_llm_args={"mock_response": "", "num_retries": 0},
+        domain="mock",
+        task_ids=["create_task_1"],
+        user="scripted",
+        out=out_dir,
+        progress=False,
+    )
     assert r["termination"] == "error" and r["reward"] == 0.0 and r["error"]
 
 
@@ -232,8 +414,15 @@ def test_fama_user_without_any_model_stops_the_run(out_dir):
     import dspy
 
     with dspy.context(lm=None), pytest.raises(ConfigError, match="fama user simulator needs a model"):
-        run_episodes(agent_builder=gold_agent_builder(), domain="mock", task_ids=MOCK_IDS[:1], user="fama",
-                     out=out_dir, config_name="c", progress=False)
+        run_episodes(
+            agent_builder=gold_agent_builder(),
+            domain="mock",
+            task_ids=MOCK_IDS[:1],
+            user="fama",
+            out=out_dir,
+            config_name="c",
+            progress=False,
+        )
     assert read_jsonl(out_dir / EPISODES_FILE) == []
 
 

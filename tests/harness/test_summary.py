@@ -7,10 +7,24 @@ from fama_dspy.harness.summary import pass_hat_k, print_summaries, summarize, su
 def _records(outcomes, config="c"):
     """outcomes: {task_id: [reward per trial]} -> minimal episode records."""
     return [
-        {"config": config, "domain": "airline", "split": "test", "solo": False, "user": "fama", "task_id": task,
-         "trial": trial, "reward": reward, "error": None, "termination": "user_stop", "user_in_role": True,
-         "decisions": [{"usage": {"prompt_tokens": 100, "completion_tokens": 10}, "latency_s": 2.0, "lm_calls": 1}],
-         "totals": {"invalid_actions": 1}, "duration_s": 5.0}
+        {
+            "config": config,
+            "domain": "airline",
+            "split": "test",
+            "solo": False,
+            "user": "fama",
+            "task_id": task,
+            "trial": trial,
+            "reward": reward,
+            "error": None,
+            "termination": "user_stop",
+            "user_in_role": True,
+            "decisions": [
+                {"usage": {"prompt_tokens": 100, "completion_tokens": 10}, "latency_s": 2.0, "lm_calls": 1}
+            ],
+            "totals": {"invalid_actions": 1},
+            "duration_s": 5.0,
+        }
         for task, rewards in outcomes.items()
         for trial, reward in enumerate(rewards)
     ]
@@ -44,7 +58,12 @@ def test_summary_is_plain_data():
     assert s["mean_reward"] == pytest.approx(5 / 9)
     assert list(s["pass_hat_k"]) == [1, 2, 3]
     assert s["per_task"]["airline/a"] == {"rewards": [1.0, 0.0, 1.0], "trials": 3, "successes": 2}
-    assert s["per_decision"] == {"prompt_tokens": 100.0, "completion_tokens": 10.0, "seconds": 2.0, "lm_calls": 1.0}
+    assert s["per_decision"] == {
+        "prompt_tokens": 100.0,
+        "completion_tokens": 10.0,
+        "seconds": 2.0,
+        "lm_calls": 1.0,
+    }
     assert s["invalid_actions"] == 9 and s["user_in_role_rate"] == 1.0
 
 

@@ -21,8 +21,9 @@ def test_tau2_logs_warnings_only_and_cannot_touch_our_sinks():
     env_module = sys.modules["tau2.environment.environment"]
     assert isinstance(env_module.logger, WarningsOnlyLogger)
     seen = []
-    sink = logger.add(lambda m: seen.append((m.record["level"].name, m.record["name"], m.record["message"])),
-                      level="DEBUG")
+    sink = logger.add(
+        lambda m: seen.append((m.record["level"].name, m.record["name"], m.record["message"])), level="DEBUG"
+    )
     try:
         env = make_environment("mock")
         env.get_response(ToolCall(id="1", name="get_users", arguments={}))  # τ² logs the response at DEBUG

@@ -19,16 +19,24 @@ def _user(lm, tools=None):
 
 
 def test_reply_and_stop_token():
-    user = _user(_lm({"message": "Please create a task called Important Meeting.", "status": "continue"},
-                     {"message": "Great, thanks!", "status": "done"}))
+    user = _user(
+        _lm(
+            {"message": "Please create a task called Important Meeting.", "status": "continue"},
+            {"message": "Great, thanks!", "status": "done"},
+        )
+    )
     state = user.get_init_state()
     msg, state = user.generate_next_message(GREETING, state)
     assert msg.content == "Please create a task called Important Meeting." and not FamaUser.is_stop(msg)
-    msg, state = user.generate_next_message(AssistantMessage(role="assistant", content="Created task_2."), state)
+    msg, state = user.generate_next_message(
+        AssistantMessage(role="assistant", content="Created task_2."), state
+    )
     assert msg.content.startswith("Great, thanks!") and "###STOP###" in msg.content and FamaUser.is_stop(msg)
 
 
-@pytest.mark.parametrize("status, token", [("transferred", "###TRANSFER###"), ("out_of_scope", "###OUT-OF-SCOPE###")])
+@pytest.mark.parametrize(
+    "status, token", [("transferred", "###TRANSFER###"), ("out_of_scope", "###OUT-OF-SCOPE###")]
+)
 def test_other_endings_map_to_tau2_tokens(status, token):
     user = _user(_lm({"message": "Ok.", "status": status}))
     msg, _ = user.generate_next_message(GREETING, user.get_init_state())
@@ -36,8 +44,10 @@ def test_other_endings_map_to_tau2_tokens(status, token):
 
 
 def test_out_of_role_reply_is_asked_again():
-    lm = _lm({"message": "Hello! How can I assist you today?", "status": "continue"},
-             {"message": "I need a new task for a meeting.", "status": "continue"})
+    lm = _lm(
+        {"message": "Hello! How can I assist you today?", "status": "continue"},
+        {"message": "I need a new task for a meeting.", "status": "continue"},
+    )
     user = _user(lm)
     msg, _ = user.generate_next_message(GREETING, user.get_init_state())
     assert msg.content == "I need a new task for a meeting."
@@ -54,8 +64,15 @@ def test_unparseable_turn_gets_a_fallback_reply_and_is_counted():
 
 def test_device_tools_become_user_tool_calls():
     env = make_environment("telecom")
-    lm = _lm({"tool_name": "toggle_airplane_mode", "tool_arguments": "{}", "message": "", "status": "continue"},
-             {"tool_name": "", "tool_arguments": "{}", "message": "Airplane mode is off now.", "status": "continue"})
+    lm = _lm(
+        {"tool_name": "toggle_airplane_mode", "tool_arguments": "{}", "message": "", "status": "continue"},
+        {
+            "tool_name": "",
+            "tool_arguments": "{}",
+            "message": "Airplane mode is off now.",
+            "status": "continue",
+        },
+    )
     user = _user(lm, tools=user_tools(env))
     state = user.get_init_state()
     ask = AssistantMessage(role="assistant", content="Please turn airplane mode off.")
@@ -67,14 +84,24 @@ def test_device_tools_become_user_tool_calls():
     msg, state = user.generate_next_message(result, state)
     assert msg.content == "Airplane mode is off now."
     view = render_user_view(state.messages)
-    assert "you ran on your device: toggle_airplane_mode" in view and "device result: Airplane mode: OFF" in view
+    assert (
+        "you ran on your device: toggle_airplane_mode" in view and "device result: Airplane mode: OFF" in view
+    )
 
 
 def test_fama_user_in_a_full_episode(out_dir):
     # The first turn is the task's opening request (no LM call); the scripted LM answers after the work.
     lm = _lm({"message": "Thank you!", "status": "done"})
-    [r] = run_episodes(agent_builder=gold_agent_builder(), domain="mock", task_ids=["create_task_1"], user="fama",
-                       user_lm=lm, out=out_dir, config_name="gold", progress=False)
+    [r] = run_episodes(
+        agent_builder=gold_agent_builder(),
+        domain="mock",
+        task_ids=["create_task_1"],
+        user="fama",
+        user_lm=lm,
+        out=out_dir,
+        config_name="gold",
+        progress=False,
+    )
     assert r["reward"] == 1.0 and r["termination"] == "user_stop" and r["user_in_role"] is True
     assert r["user_stats"]["turns"] == 2 and r["user"] == "fama"
     first_user = next(m for m in r["messages"] if m["role"] == "user")
@@ -84,16 +111,22 @@ def test_fama_user_in_a_full_episode(out_dir):
 def test_agent_style_refusals_are_out_of_role():
     from fama_dspy.harness.user_role import user_role_issues
 
-    for said in ("I'm sorry, but I don't have enough information to determine if the reservation can be canceled.",
-                 "I'm sorry, but I don't have your reservation ID. Can you please provide it to me?"):
+    for said in (
+        "I'm sorry, but I don't have enough information to determine if the reservation can be canceled.",
+        "I'm sorry, but I don't have your reservation ID. Can you please provide it to me?",
+    ):
         assert user_role_issues([{"role": "user", "content": said}])
-    assert not user_role_issues([{"role": "user", "content": "I don't have my reservation id with me, sorry."}])
+    assert not user_role_issues(
+        [{"role": "user", "content": "I don't have my reservation id with me, sorry."}]
+    )
 
 
 def test_the_simulator_reads_its_scenario_in_the_first_person():
     lm = _lm({"message": "It is u1.", "status": "continue"})
     user = FamaUser(instructions="Known info: Your user id is u1.", lm=lm)
-    user.generate_next_message(AssistantMessage(role="assistant", content="What is your user id?"), user.get_init_state())
+    user.generate_next_message(
+        AssistantMessage(role="assistant", content="What is your user id?"), user.get_init_state()
+    )
     prompt = " ".join(str(m["content"]) for m in lm.history[-1]["messages"])
     assert "My user id is u1." in prompt and "Your user id is u1." not in prompt
 
@@ -102,7 +135,9 @@ def test_opener_is_said_once_then_the_model_speaks():
     lm = _lm({"message": "My user id is user_1.", "status": "continue"})
     user = FamaUser(instructions="You want a task.", lm=lm, opener="I want a task.")
     state = user.get_init_state()
-    first, state = user.generate_next_message(AssistantMessage(role="assistant", content="Hi! How can I help?"), state)
+    first, state = user.generate_next_message(
+        AssistantMessage(role="assistant", content="Hi! How can I help?"), state
+    )
     assert first.content == "I want a task." and lm.history == []  # no LM call for the opener
     second, _ = user.generate_next_message(AssistantMessage(role="assistant", content="Your user id?"), state)
     assert second.content == "My user id is user_1." and len(lm.history) == 1

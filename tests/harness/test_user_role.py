@@ -14,13 +14,21 @@ def _conv(*user_turns):
 
 
 def test_a_normal_customer_is_in_role():
-    assert user_in_role(_conv("I want to cancel my reservation ABC123.", "My user id is raj_1.", "###STOP###"))
+    assert user_in_role(
+        _conv("I want to cancel my reservation ABC123.", "My user id is raj_1.", "###STOP###")
+    )
     assert user_in_role(_conv("Can you help me? What can I do to fix my phone?", "Thanks!\n###STOP###"))
 
 
 def test_agent_phrases_are_flagged():
-    for turn in ("Hello! How can I assist you today?", "How may I help you?", "Is there anything else I can help with?",
-                 "Thank you for contacting us.", "Let me check that for you.", "I'd be happy to help!"):
+    for turn in (
+        "Hello! How can I assist you today?",
+        "How may I help you?",
+        "Is there anything else I can help with?",
+        "Thank you for contacting us.",
+        "Let me check that for you.",
+        "I'd be happy to help!",
+    ):
         issues = user_role_issues(_conv(turn))
         assert len(issues) == 1 and "agent phrase" in issues[0], turn
 

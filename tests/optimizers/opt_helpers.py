@@ -45,14 +45,23 @@ class RuleEngine:
         self._lock = threading.Lock()
 
     def complete(self, request):
-        system = request.system if isinstance(request.system, str) else "".join(p.text for p in request.system or ())
+        system = (
+            request.system
+            if isinstance(request.system, str)
+            else "".join(p.text for p in request.system or ())
+        )
         text = "\n".join(m["content"] for m in (_message_dict(m) for m in request.messages))
         role = next((r for r, marker in ROLE_MARKERS if marker in system), "unknown")
         with self._lock:
             self.calls.append(Seen(role, system, text))
         reply = self.answer(role, system, text)
-        return Response(id=None, model=request.model, message=LMMessage.assistant([TextPart(reply)]),
-                        finish_reason="stop", usage=Usage(input_tokens=100, output_tokens=10))
+        return Response(
+            id=None,
+            model=request.model,
+            message=LMMessage.assistant([TextPart(reply)]),
+            finish_reason="stop",
+            usage=Usage(input_tokens=100, output_tokens=10),
+        )
 
     def of(self, role: str) -> list[Seen]:
         return [c for c in self.calls if c.role == role]
@@ -90,28 +99,55 @@ def policy_agent(role: str, system: str, text: str) -> str:
 
 def cancel_request(i: int) -> dspy.Example:
     """The user asks to cancel order #W{i}; the gold next step is looking it up."""
-    state = DecisionState(policy=POLICY, tools=TOOLS, messages=[
-        Message(role="user", content=f"Please cancel order #W{i}, I am user u1."),
-    ])
+    state = DecisionState(
+        policy=POLICY,
+        tools=TOOLS,
+        messages=[
+            Message(role="user", content=f"Please cancel order #W{i}, I am user u1."),
+        ],
+    )
     return dspy.Example(
-        state=state, gold=AgentAction(kind="tool_call", tool_name="get_order", arguments={"order_id": f"#W{i}"}),
-        point_id=f"mock/t{i}/0", domain="mock", task_id=f"t{i}", index=0, solo=False, compare_args=None,
-        writes=False, derivable=True, underivable=[],
+        state=state,
+        gold=AgentAction(kind="tool_call", tool_name="get_order", arguments={"order_id": f"#W{i}"}),
+        point_id=f"mock/t{i}/0",
+        domain="mock",
+        task_id=f"t{i}",
+        index=0,
+        solo=False,
+        compare_args=None,
+        writes=False,
+        derivable=True,
+        underivable=[],
     ).with_inputs("state")
 
 
 def after_lookup(i: int, output: str | None = None) -> dspy.Example:
     """The order was looked up; the gold next step is cancelling it."""
     output = output or json.dumps({"order_id": f"#W{i}", "status": "pending"})
-    state = DecisionState(policy=POLICY, tools=TOOLS, messages=[
-        Message(role="user", content=f"Please cancel order #W{i}, I am user u1."),
-        Message(role="assistant", tool_calls=[ToolCall(name="get_order", arguments={"order_id": f"#W{i}"}, id="c1")]),
-        Message(role="tool", tool_name="get_order", content=output),
-        Message(role="assistant", content="Shall I cancel it?"),
-        Message(role="user", content="Yes, I confirm."),
-    ])
+    state = DecisionState(
+        policy=POLICY,
+        tools=TOOLS,
+        messages=[
+            Message(role="user", content=f"Please cancel order #W{i}, I am user u1."),
+            Message(
+                role="assistant",
+                tool_calls=[ToolCall(name="get_order", arguments={"order_id": f"#W{i}"}, id="c1")],
+            ),
+            Message(role="tool", tool_name="get_order", content=output),
+            Message(role="assistant", content="Shall I cancel it?"),
+            Message(role="user", content="Yes, I confirm."),
+        ],
+    )
     return dspy.Example(
-        state=state, gold=AgentAction(kind="tool_call", tool_name="cancel_order", arguments={"order_id": f"#W{i}"}),
-        point_id=f"mock/t{i}/1", domain="mock", task_id=f"t{i}", index=1, solo=False, compare_args=["order_id"],
-        writes=True, derivable=True, underivable=[],
+        state=state,
+        gold=AgentAction(kind="tool_call", tool_name="cancel_order", arguments={"order_id": f"#W{i}"}),
+        point_id=f"mock/t{i}/1",
+        domain="mock",
+        task_id=f"t{i}",
+        index=1,
+        solo=False,
+        compare_args=["order_id"],
+        writes=True,
+        derivable=True,
+        underivable=[],
     ).with_inputs("state")

@@ -15,23 +15,36 @@ def fixed(scores_by_agent):
 
 
 def test_kept_when_not_worse_on_either():
-    report = check_acceptance("old", "new", fixed({"old": [1, 0, 0, 1], "new": [1, 1, 0, 1]}),
-                              fixed({"old": [0, 1], "new": [0, 1]}))
+    report = check_acceptance(
+        "old", "new", fixed({"old": [1, 0, 0, 1], "new": [1, 1, 0, 1]}), fixed({"old": [0, 1], "new": [0, 1]})
+    )
     assert report.accepted
-    assert report.decisions.as_dict() == {"name": "held-out decision points", "n": 4, "untuned": 0.5,
-                                          "tuned": 0.75, "fixed": 1, "broken": 0}
+    assert report.decisions.as_dict() == {
+        "name": "held-out decision points",
+        "n": 4,
+        "untuned": 0.5,
+        "tuned": 0.75,
+        "fixed": 1,
+        "broken": 0,
+    }
     assert json.loads(json.dumps(report.as_dict()))["episodes"]["tuned"] == 0.5
 
 
 def test_rejected_when_worse_on_decisions_or_on_episodes():
     worse_points = check_acceptance("old", "new", fixed({"old": [1, 1], "new": [1, 0]}))
     assert not worse_points.accepted and "worse on held-out decision points" in worse_points.reasons[-2]
-    worse_episodes = check_acceptance("old", "new", fixed({"old": [0, 1], "new": [1, 1]}),
-                                      fixed({"old": [1, 1], "new": [1, 0]}))
+    worse_episodes = check_acceptance(
+        "old", "new", fixed({"old": [0, 1], "new": [1, 1]}), fixed({"old": [1, 1], "new": [1, 0]})
+    )
     assert not worse_episodes.accepted and worse_episodes.reasons[-1] == "rejected: worse on solo episodes"
     # Gains on points do not buy losses on episodes, but a tolerance absorbs small drops.
-    assert check_acceptance("old", "new", fixed({"old": [0, 1], "new": [1, 1]}),
-                            fixed({"old": [1, 1, 1, 1], "new": [1, 1, 1, 0]}), tolerance=0.25).accepted
+    assert check_acceptance(
+        "old",
+        "new",
+        fixed({"old": [0, 1], "new": [1, 1]}),
+        fixed({"old": [1, 1, 1, 1], "new": [1, 1, 1, 0]}),
+        tolerance=0.25,
+    ).accepted
 
 
 def test_swaps_are_counted_even_when_the_means_tie():
@@ -44,7 +57,10 @@ def test_swaps_are_counted_even_when_the_means_tie():
 def test_episodes_can_be_required_and_points_cannot_be_empty():
     report = check_acceptance("old", "new", fixed({"old": [0], "new": [1]}), require_episodes=True)
     assert not report.accepted and "required" in report.reasons[-1]
-    assert check_acceptance("old", "new", fixed({"old": [0], "new": [1]})).reasons[-1] == "solo episodes: not checked"
+    assert (
+        check_acceptance("old", "new", fixed({"old": [0], "new": [1]})).reasons[-1]
+        == "solo episodes: not checked"
+    )
     with pytest.raises(ConfigError, match="No held-out"):
         check_acceptance("old", "new", fixed({"old": [], "new": []}))
 
@@ -54,8 +70,15 @@ def solo_worker(role, system, text):
     if "`call`" in system:
         if "called create_task" in text or MAGIC not in system:
             return json.dumps({"reasoning": "finished", "call": {"tool_name": "done", "arguments": {}}})
-        return json.dumps({"reasoning": "create it", "call": {
-            "tool_name": "create_task", "arguments": {"title": "Important Meeting", "user_id": "user_1"}}})
+        return json.dumps(
+            {
+                "reasoning": "create it",
+                "call": {
+                    "tool_name": "create_task",
+                    "arguments": {"title": "Important Meeting", "user_id": "user_1"},
+                },
+            }
+        )
     return policy_agent(role, system, text)
 
 
@@ -71,9 +94,13 @@ def test_real_scorers_on_points_and_solo_episodes(tmp_path):
     untuned = FamaAgent(specialists=["mem"])
     better = tuned(untuned)
     lm, _ = rule_lm(solo_worker)
-    episodes = solo_episode_scorer(domain="mock", out=tmp_path / "episodes", name="check", task_ids=["create_task_1"])
+    episodes = solo_episode_scorer(
+        domain="mock", out=tmp_path / "episodes", name="check", task_ids=["create_task_1"]
+    )
     with dspy.context(lm=lm):
-        report = check_acceptance(untuned, better, decision_scorer([cancel_request(i) for i in range(3)]), episodes)
+        report = check_acceptance(
+            untuned, better, decision_scorer([cancel_request(i) for i in range(3)]), episodes
+        )
     assert report.accepted
     assert (report.decisions.mean_untuned, report.decisions.mean_tuned) == (0.0, 1.0)
     assert (report.episodes.untuned, report.episodes.tuned) == ([0.0], [1.0])

@@ -24,7 +24,11 @@ from fama_dspy.errors import ConfigError
 from fama_dspy.fama_agent import FamaAgent
 
 #: DPV only: DCE covers it (prior), and DCE's stand-alone score is 0.5.
-PROFILE = {"category_frequencies": {"DPV": 1.0}, "relation": {}, "specialist_scores": {"dce": 0.5, "mem": 0.2}}
+PROFILE = {
+    "category_frequencies": {"DPV": 1.0},
+    "relation": {},
+    "specialist_scores": {"dce": 0.5, "mem": 0.2},
+}
 SPACE = ActivationSpace(specialists=("dce", "tsa", "mem"), budget=(0, 1), gated=("dce", "tsa"))
 EXAMPLES = [cancel_request(i) for i in range(1, 5)]
 
@@ -41,14 +45,25 @@ def checklist_agent(role, system, text):
 @pytest.fixture
 def fresh_cache(monkeypatch):
     """An empty in-memory response cache, so cache hits in a test come from that test only."""
-    monkeypatch.setattr(dspy, "cache", Cache(enable_disk_cache=False, enable_memory_cache=True, disk_cache_dir=None))
+    monkeypatch.setattr(
+        dspy, "cache", Cache(enable_disk_cache=False, enable_memory_cache=True, disk_cache_dir=None)
+    )
 
 
 def study(tmp_path, n_trials, lm, name="s", units=None, **kw):
     with dspy.context(lm=lm):
-        return tune_activation(PROFILE, units if units is not None else decision_units(EXAMPLES), storage=tmp_path / "study.db",
-                               study_name=name, n_trials=n_trials, seed=7, space=SPACE, n_startup_trials=2,
-                               progress=False, **kw)
+        return tune_activation(
+            PROFILE,
+            units if units is not None else decision_units(EXAMPLES),
+            storage=tmp_path / "study.db",
+            study_name=name,
+            n_trials=n_trials,
+            seed=7,
+            space=SPACE,
+            n_startup_trials=2,
+            progress=False,
+            **kw,
+        )
 
 
 def finished_params(tmp_path, name="s"):
@@ -62,13 +77,31 @@ def test_the_active_set_is_the_cover_plus_the_threshold_rule():
     assert activation_set(PROFILE, 0.8, 0, {"dce": 0.9, "mem": 0.9}) == []
     assert activation_set(PROFILE, 0.8, 0, {"dce": 0.5, "mem": 0.1}) == ["dce", "mem"]  # thresholds alone
     assert activation_set({}, 0.8, 2, {"dce": 0.1}) == []  # no failures, no scores: nothing to activate
-    config = suggest_config(optuna.trial.FixedTrial({
-        "threshold_dce": 0.9, "threshold_tsa": 0.9, "threshold_mem": 0.1, "gate_dce": "user_turn",
-        "gate_tsa": "always", "coverage_threshold": 0.8, "budget": 1, "memory_k": 2, "tor_min_chars": 500,
-        "verify_and_revise": False}), SPACE)
+    config = suggest_config(
+        optuna.trial.FixedTrial(
+            {
+                "threshold_dce": 0.9,
+                "threshold_tsa": 0.9,
+                "threshold_mem": 0.1,
+                "gate_dce": "user_turn",
+                "gate_tsa": "always",
+                "coverage_threshold": 0.8,
+                "budget": 1,
+                "memory_k": 2,
+                "tor_min_chars": 500,
+                "verify_and_revise": False,
+            }
+        ),
+        SPACE,
+    )
     settings = config.agent_settings(config.specialists(PROFILE))
-    assert settings == {"specialists": ["dce", "mem"], "memory_k": 2, "tor_min_chars": 500,
-                        "gates": {"dce": "user_turn"}, "verify_and_revise": False}
+    assert settings == {
+        "specialists": ["dce", "mem"],
+        "memory_k": 2,
+        "tor_min_chars": 500,
+        "gates": {"dce": "user_turn"},
+        "verify_and_revise": False,
+    }
     FamaAgent(**settings)
 
 
@@ -145,7 +178,10 @@ def test_the_pruner_compares_the_bound_with_the_best_completed_trial():
         frozen = optuna.trial.create_trial(state=TrialState.RUNNING, intermediate_values={0: bound})
         assert pruner.prune(s, frozen) is expected
     empty = optuna.create_study(direction="maximize")
-    assert pruner.prune(empty, optuna.trial.create_trial(state=TrialState.RUNNING, intermediate_values={0: 0.0})) is False
+    assert (
+        pruner.prune(empty, optuna.trial.create_trial(state=TrialState.RUNNING, intermediate_values={0: 0.0}))
+        is False
+    )
 
 
 def test_gating_only_changes_reuse_cached_calls_and_the_hit_rate_is_measured(fresh_cache):
@@ -172,7 +208,9 @@ def test_the_study_reports_the_cache_hit_rate_against_what_reached_the_model(tmp
     report = study(tmp_path, 6, lm)
     usage = report.usage
     assert usage["served"] == len(engine.calls)  # the measured count is what the model really received
-    assert usage["calls"] > usage["served"] and usage["hit_rate"] == pytest.approx(1 - usage["served"] / usage["calls"])
+    assert usage["calls"] > usage["served"] and usage["hit_rate"] == pytest.approx(
+        1 - usage["served"] / usage["calls"]
+    )
     s = optuna.load_study(study_name="s", storage=f"sqlite:///{tmp_path / 'study.db'}")
     assert sum(t.user_attrs["usage"]["calls"] for t in s.trials) == usage["calls"]
 

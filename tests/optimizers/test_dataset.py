@@ -34,7 +34,10 @@ def test_rows_mirror_the_gold_decision_points(airline_points):
         assert isinstance(example.state, DecisionState) and example.state == point.state
         assert isinstance(example.gold, AgentAction) and example.gold == point.gold
         assert (example.compare_args, example.writes, example.derivable) == (
-            point.compare_args, point.writes, point.derivable)
+            point.compare_args,
+            point.writes,
+            point.derivable,
+        )
     # The write point comes after the confirmation exchange the harness inserts.
     writes = [e for e in examples if e.writes]
     assert writes and all(e.state.messages[-1].role == "user" for e in writes)
@@ -63,7 +66,9 @@ def test_solo_points_carry_the_ticket():
 
 
 def _examples(tasks, per_task=3):
-    return [dspy.Example(domain="d", task_id=t, index=i).with_inputs() for t in tasks for i in range(per_task)]
+    return [
+        dspy.Example(domain="d", task_id=t, index=i).with_inputs() for t in tasks for i in range(per_task)
+    ]
 
 
 def test_split_by_task_keeps_tasks_whole_and_is_deterministic():

@@ -25,7 +25,9 @@ DEMO_PREFIX = "This is an example of the task"
 def imitator(role, system, text):
     """Looks the order up only after seeing a demo that looks one up; otherwise it refuses."""
     if DEMO_PREFIX in text and '"tool_name": "get_order"' in text:
-        return action_reply(kind="tool_call", tool_name="get_order", arguments={"order_id": order_ids(text)[-1]})
+        return action_reply(
+            kind="tool_call", tool_name="get_order", arguments={"order_id": order_ids(text)[-1]}
+        )
     return action_reply(kind="message", message="I'm sorry, but I can't assist with that.")
 
 
@@ -94,7 +96,11 @@ def test_compile_with_demos_saves_a_tuned_program(tmp_path):
     assert compile_program  # the CLI path: `fama compile --optimizer demos` (see the README example)
     from fama_dspy.optimizers.program import save_program
 
-    path = save_program(tuning.program, tmp_path / "demos.json", {"kept": "tuned", "tuning": tuning.record()},
-                        model="rule/test")
+    path = save_program(
+        tuning.program,
+        tmp_path / "demos.json",
+        {"kept": "tuned", "tuning": tuning.record()},
+        model="rule/test",
+    )
     program = load_program(path)
     assert len(program.agent.decide.demos) == 1 and program.program_info["tuning"]["optimizer"] == "demos"

@@ -66,8 +66,11 @@ def test_an_invented_value_is_a_misinterpretation(airline_lookup):
 
 def test_a_value_misread_from_the_user_points_at_the_users_message():
     example = cancel_request(1)
-    example = with_messages(example, [Message(role="user", content="Cancel #W1, and please look up #W2 first.")],
-                            call("get_order", order_id="#W2"))
+    example = with_messages(
+        example,
+        [Message(role="user", content="Cancel #W1, and please look up #W2 first.")],
+        call("get_order", order_id="#W2"),
+    )
     out = metric(example, pred(call("get_order", order_id="#W1")))
     assert out.category == "CM" and "the user's message at turn [0]" in out.feedback
 
@@ -104,7 +107,11 @@ def test_repeating_an_earlier_call_is_named_with_its_turn():
 
 def test_unknown_tools_and_early_stops():
     unknown = metric(cancel_request(1), pred(call("lookup_order", order_id="#W1")))
-    assert unknown.category == "CM" and "not an available tool" in unknown.feedback and "get_order" in unknown.feedback
+    assert (
+        unknown.category == "CM"
+        and "not an available tool" in unknown.feedback
+        and "get_order" in unknown.feedback
+    )
     stop = metric(cancel_request(1), pred(call("done")))
     assert stop.category == "IFU" and stop.kind == "ended_early"
 
@@ -112,7 +119,9 @@ def test_unknown_tools_and_early_stops():
 def test_unusable_output_and_name_credit():
     out = metric(cancel_request(1), pred(say("fallback"), fallback=True))
     assert out.kind == "unusable_output" and out.score == 0.0
-    partial = DecisionFeedbackMetric(name_credit=0.25)(cancel_request(1), pred(call("get_order", order_id="#W2")))
+    partial = DecisionFeedbackMetric(name_credit=0.25)(
+        cancel_request(1), pred(call("get_order", order_id="#W2"))
+    )
     assert partial.score == 0.25
     with pytest.raises(ValueError):
         DecisionFeedbackMetric(name_credit=1.0)
@@ -121,9 +130,13 @@ def test_unusable_output_and_name_credit():
 def test_predictor_feedback_keeps_the_score_and_adds_a_role_note(airline_lookup):
     wrong = pred(call("get_reservation_details", reservation_id="MZDDS4"))
     plain = metric(airline_lookup, wrong)
-    for name, phrase in [("tor.reformat", "exact values"), ("tsa.suggest", "`get_reservation_details` first"),
-                         ("pln.plan", "next step should have been"), ("dce.extract", "checklist"),
-                         ("ver.verify", "should FAIL")]:
+    for name, phrase in [
+        ("tor.reformat", "exact values"),
+        ("tsa.suggest", "`get_reservation_details` first"),
+        ("pln.plan", "next step should have been"),
+        ("dce.extract", "checklist"),
+        ("ver.verify", "should FAIL"),
+    ]:
         out = metric(airline_lookup, wrong, None, name, [])
         assert out.score == plain.score and out.feedback.startswith(plain.feedback) and phrase in out.feedback
     assert metric(airline_lookup, wrong, None, "agent.decide", []).feedback == plain.feedback
@@ -132,15 +145,21 @@ def test_predictor_feedback_keeps_the_score_and_adds_a_role_note(airline_lookup)
 def test_the_metric_has_geps_signature_and_reads_plain_dict_examples():
     inspect.signature(metric).bind(None, None, None, None, None)
     example = cancel_request(2)
-    as_dict = {"state": json.loads(example.state.model_dump_json()), "gold": example.gold.model_dump(),
-               "compare_args": None}
+    as_dict = {
+        "state": json.loads(example.state.model_dump_json()),
+        "gold": example.gold.model_dump(),
+        "compare_args": None,
+    }
     assert diagnose(call("get_order", order_id="#W2"), as_dict).score == 1.0
     assert diagnose(None, as_dict).kind == "unusable_output"
 
 
 def test_the_tool_call_in_the_last_assistant_turn_is_visible_as_a_location():
     example = after_lookup(4)
-    messages = [*example.state.messages, Message(role="assistant", tool_calls=[ToolCall(name="get_order", arguments={"order_id": "#W5"})])]
+    messages = [
+        *example.state.messages,
+        Message(role="assistant", tool_calls=[ToolCall(name="get_order", arguments={"order_id": "#W5"})]),
+    ]
     example = with_messages(example, messages, call("cancel_order", order_id="#W5"))
     out = metric(example, pred(call("cancel_order", order_id="#W4")))
     assert "your own earlier call at turn [5]" in out.feedback

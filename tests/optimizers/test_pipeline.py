@@ -39,8 +39,18 @@ def dirs(tmp_path):
 def test_compile_tunes_checks_and_saves_the_tuned_program(tmp_path, dirs):
     lm, _ = rule_lm(mock_solver)
     result = compile_program(
-        FamaAgent(), domain="mock", split="base", lm=lm, solo_decisions=True, max_lm_calls=40, held_out_fraction=0.4,
-        val_fraction=0.3, model_spec="rule/test", out=tmp_path / "mock.json", progress=False, **dirs,
+        FamaAgent(),
+        domain="mock",
+        split="base",
+        lm=lm,
+        solo_decisions=True,
+        max_lm_calls=40,
+        held_out_fraction=0.4,
+        val_fraction=0.3,
+        model_spec="rule/test",
+        out=tmp_path / "mock.json",
+        progress=False,
+        **dirs,
     )
     assert result.kept == "tuned" and result.acceptance.accepted
     assert result.tuning.changed == ["agent.decide_solo"]
@@ -63,8 +73,18 @@ def test_a_program_the_optimizer_did_not_change_is_saved_as_untuned(tmp_path, di
 
     lm, _ = rule_lm(no_better_idea)
     result = compile_program(
-        FamaAgent(), domain="mock", split="base", lm=lm, solo_decisions=True, max_lm_calls=20, held_out_fraction=0.4,
-        val_fraction=0.3, model_spec="rule/test", out=tmp_path / "same.json", progress=False, **dirs,
+        FamaAgent(),
+        domain="mock",
+        split="base",
+        lm=lm,
+        solo_decisions=True,
+        max_lm_calls=20,
+        held_out_fraction=0.4,
+        val_fraction=0.3,
+        model_spec="rule/test",
+        out=tmp_path / "same.json",
+        progress=False,
+        **dirs,
     )
     assert result.tuning.changed == [] and result.kept == "untuned"
     assert load_program(result.path).program_info["kept"] == "untuned"
@@ -75,8 +95,9 @@ def test_compile_and_tune_refuse_the_test_split(tmp_path, dirs):
     with pytest.raises(ConfigError, match="allow-test-split"):
         compile_program(FamaAgent(), domain="airline", split="test", lm=lm, progress=False, **dirs)
     with pytest.raises(ConfigError, match="allow-test-split"):
-        tune_program_activation({"category_frequencies": {}}, domain="airline", split="base", lm=lm,
-                                progress=False, **dirs)
+        tune_program_activation(
+            {"category_frequencies": {}}, domain="airline", split="base", lm=lm, progress=False, **dirs
+        )
     with pytest.raises(ConfigError, match="no solo mode"):
         compile_program(FamaAgent(), domain="airline", lm=lm, solo_domain="retail", progress=False, **dirs)
 
@@ -87,9 +108,18 @@ def test_tune_saves_the_best_configuration_with_the_tuned_instructions(tmp_path,
     tuned.agent.decide_solo.signature = tuned.agent.decide_solo.signature.with_instructions(GOOD_INSTRUCTION)
     profile = {"category_frequencies": {"DPV": 1.0}, "specialist_scores": {"dce": 0.5}}
     report, path = tune_program_activation(
-        profile, domain="mock", split="base", lm=lm, program=tuned, solo_decisions=True,
-        solo_task_ids=["create_task_1"], n_trials=2, space=ActivationSpace(specialists=("dce", "mem"), budget=(0, 1)),
-        out=tmp_path / "tuned.json", progress=False, **dirs,
+        profile,
+        domain="mock",
+        split="base",
+        lm=lm,
+        program=tuned,
+        solo_decisions=True,
+        solo_task_ids=["create_task_1"],
+        n_trials=2,
+        space=ActivationSpace(specialists=("dce", "mem"), budget=(0, 1)),
+        out=tmp_path / "tuned.json",
+        progress=False,
+        **dirs,
     )
     assert report.n_complete >= 1 and path.exists()
     program = load_program(path)

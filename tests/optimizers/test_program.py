@@ -14,14 +14,25 @@ ALL = ["dce", "tsa", "tor", "pln", "ver", "mem"]
 
 
 def tuned_agent() -> FamaAgent:
-    agent = FamaAgent(specialists=ALL, memory_k=3, tor_min_chars=20, verify_and_revise=False,
-                      gates={"dce": "user_turn", "pln": "tool_result"})
+    agent = FamaAgent(
+        specialists=ALL,
+        memory_k=3,
+        tor_min_chars=20,
+        verify_and_revise=False,
+        gates={"dce": "user_turn", "pln": "tool_result"},
+    )
     for name, predictor in agent.named_predictors():
         predictor.signature = predictor.signature.with_instructions(f"Tuned instructions of {name}.")
     demo_state = cancel_request(7).state
-    agent.agent.decide.demos = [dspy.Example(
-        policy=demo_state.policy, tools="get_order(order_id: string*)", conversation="[0] user: cancel #W7",
-        reasoning="look it up", action=cancel_request(7).gold)]
+    agent.agent.decide.demos = [
+        dspy.Example(
+            policy=demo_state.policy,
+            tools="get_order(order_id: string*)",
+            conversation="[0] user: cancel #W7",
+            reasoning="look it up",
+            action=cancel_request(7).gold,
+        )
+    ]
     return agent
 
 
@@ -35,14 +46,21 @@ def prompts(agent, examples) -> list[tuple[str, str, str]]:
 
 def test_a_loaded_program_sends_exactly_the_same_prompts(tmp_path):
     agent = tuned_agent()
-    path = save_program(agent, tmp_path / "prog.json", {"tuning": {"optimizer": "gepa", "val_score": 0.5}},
-                        profile={"model": "m", "recommended": ["dce"]}, model="local:qwen2.5-coder-1.5b")
+    path = save_program(
+        agent,
+        tmp_path / "prog.json",
+        {"tuning": {"optimizer": "gepa", "val_score": 0.5}},
+        profile={"model": "m", "recommended": ["dce"]},
+        model="local:qwen2.5-coder-1.5b",
+    )
     loaded = load_program(path)
     assert loaded.settings() == agent.settings()
     assert [n for n, _ in loaded.named_predictors()] == [n for n, _ in agent.named_predictors()]
     confirmed = after_lookup(2, output="x" * 50)
     # Ends on the long tool output: TOR's length rule and PLN's "tool_result" gate open, DCE's closes.
-    looked_up = confirmed.copy(state=confirmed.state.model_copy(update={"messages": confirmed.state.messages[:3]}))
+    looked_up = confirmed.copy(
+        state=confirmed.state.model_copy(update={"messages": confirmed.state.messages[:3]})
+    )
     examples = [cancel_request(1), confirmed, looked_up]
     sent = prompts(agent, examples)
     assert sent == prompts(loaded, examples)
@@ -54,12 +72,17 @@ def test_a_loaded_program_sends_exactly_the_same_prompts(tmp_path):
 
 
 def test_the_file_is_one_versioned_json_with_settings_profile_and_record(tmp_path):
-    path = save_program(tuned_agent(), tmp_path / "prog.json", {"kept": "tuned"}, profile={"model": "m"}, model="spec")
+    path = save_program(
+        tuned_agent(), tmp_path / "prog.json", {"kept": "tuned"}, profile={"model": "m"}, model="spec"
+    )
     state = json.loads(path.read_text())
     assert state["fama_program"]["schema_version"] == PROGRAM_SCHEMA_VERSION
     assert state["fama_program"]["model"] == "spec" and state["fama_program"]["profile"] == {"model": "m"}
     assert state["fama_program"]["kept"] == "tuned"
-    assert state["fama"]["gates"] == {"dce": "user_turn", "pln": "tool_result"} and state["fama"]["memory_k"] == 3
+    assert (
+        state["fama"]["gates"] == {"dce": "user_turn", "pln": "tool_result"}
+        and state["fama"]["memory_k"] == 3
+    )
     assert "Tuned instructions of agent.decide." == state["agent.decide"]["signature"]["instructions"]
     loaded = load_program(path)
     assert loaded.program_info["model"] == "spec" and loaded.program_info["kept"] == "tuned"
@@ -70,7 +93,11 @@ def test_the_file_is_one_versioned_json_with_settings_profile_and_record(tmp_pat
 def test_programs_land_in_data_compiled_by_default(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     path = save_program(FamaAgent(specialists=["mem"]), name="airline-gepa")
-    assert path == default_program_path("airline-gepa") == tmp_path.joinpath("data/compiled/airline-gepa.json").relative_to(tmp_path)
+    assert (
+        path
+        == default_program_path("airline-gepa")
+        == tmp_path.joinpath("data/compiled/airline-gepa.json").relative_to(tmp_path)
+    )
     assert load_program(tmp_path / path).active_specialists == ("mem",)
 
 

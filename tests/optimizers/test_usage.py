@@ -17,7 +17,9 @@ def talker(role, system, text):
 
 
 def test_calls_in_worker_threads_are_counted_as_served(monkeypatch):
-    monkeypatch.setattr(dspy, "cache", Cache(enable_disk_cache=False, enable_memory_cache=True, disk_cache_dir=None))
+    monkeypatch.setattr(
+        dspy, "cache", Cache(enable_disk_cache=False, enable_memory_cache=True, disk_cache_dir=None)
+    )
     lm, engine = rule_lm(talker, cache=True)
     states = [cancel_request(i).state for i in range(1, 7)]
     agent = FamaAgent(specialists=[])

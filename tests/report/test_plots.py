@@ -10,7 +10,10 @@ def _png(path) -> bool:
 
 
 def test_pass_k_curves_of_episodes_and_of_decision_trials(tmp_path):
-    episodes = [{"config": "react", "pass_hat_k": {"1": 0.5}}, {"config": "fama[react:mem]", "pass_hat_k": {}}]
+    episodes = [
+        {"config": "react", "pass_hat_k": {"1": 0.5}},
+        {"config": "fama[react:mem]", "pass_hat_k": {}},
+    ]
     assert _png(plot_pass_k(episodes, tmp_path / "e.png", "episodes"))
     two_trials = [{"config": "react", "exact_pass_hat_k": {"1": 0.4, "2": 0.2}}]
     assert _png(plot_pass_k(two_trials, tmp_path / "d.png", "decisions", field="exact_pass_hat_k"))

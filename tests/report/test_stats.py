@@ -40,7 +40,9 @@ def test_tasks_with_fewer_than_k_trials_are_left_out_of_pass_k():
 
 
 def test_pass_hat_k_agrees_with_the_harness_definition():
-    records = [episode("react", f"t{t}", trial, trial < c) for t, (c, n) in enumerate(COUNTS) for trial in range(n)]
+    records = [
+        episode("react", f"t{t}", trial, trial < c) for t, (c, n) in enumerate(COUNTS) for trial in range(n)
+    ]
     for k in range(1, 5):
         assert pass_hat_k_from_counts(COUNTS, k) == pytest.approx(pass_hat_k(records, k))
 

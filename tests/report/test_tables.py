@@ -13,17 +13,20 @@ from fama_dspy.report.tables import (
 from report.synthetic import decision, episode
 
 
-@pytest.mark.parametrize(("name", "base"), [
-    ("irma[fc]", "fc"),
-    ("irma[react]", "react"),
-    ("fama[react:dce+mem]", "react"),
-    ("fama[fc:dce]", "fc"),
-    ("fama-compiled[fc:tuned]", "fc"),
-    ("fama-compiled[tuned]", None),
-    ("fama[fcx:dce]", None),
-    ("react", None),
-    ("tau2-llm-agent", None),
-])
+@pytest.mark.parametrize(
+    ("name", "base"),
+    [
+        ("irma[fc]", "fc"),
+        ("irma[react]", "react"),
+        ("fama[react:dce+mem]", "react"),
+        ("fama[fc:dce]", "fc"),
+        ("fama-compiled[fc:tuned]", "fc"),
+        ("fama-compiled[tuned]", None),
+        ("fama[fcx:dce]", None),
+        ("react", None),
+        ("tau2-llm-agent", None),
+    ],
+)
 def test_base_from_name(name, base):
     assert base_from_name(name) == base
 
@@ -32,7 +35,9 @@ def test_base_rule_precedence():
     records = [{"config": "fama-compiled[tuned]", "base": "fc"}]
     assert base_of("fama-compiled[tuned]", records) == "fc"  # the record says
     assert base_of("fama-compiled[tuned]", []) is None  # nothing says
-    assert base_of("fama-compiled[tuned]", records, {"fama-compiled[tuned]": "react"}) == "react"  # mapping wins
+    assert (
+        base_of("fama-compiled[tuned]", records, {"fama-compiled[tuned]": "react"}) == "react"
+    )  # mapping wins
     assert base_of("fama[react:dce]", [], {"fama[react:dce]": None}) is None  # mapped to no comparison
     assert base_of("react", [{"config": "react", "base": "fc"}]) is None  # a base agent is its own reference
     assert base_of("irma[fc]", []) == "fc"
@@ -107,8 +112,16 @@ def test_decision_rows_pair_points_and_split_derivable():
     records = []
     for i in range(10):
         records.append(decision("react", f"mock/t{i}/0", name_ok=i < 6, exact_ok=i < 4, derivable=i % 2 == 0))
-        records.append(decision("fama[react:dce+mem]", f"mock/t{i}/0", name_ok=True, exact_ok=i < 8,
-                                derivable=i % 2 == 0, prompt_tokens=150))
+        records.append(
+            decision(
+                "fama[react:dce+mem]",
+                f"mock/t{i}/0",
+                name_ok=True,
+                exact_ok=i < 8,
+                derivable=i % 2 == 0,
+                prompt_tokens=150,
+            )
+        )
     records.append(decision("fama[react:dce+mem]", "mock/t99/0", name_ok=False, exact_ok=False))  # unpaired
     rows = _rows_by_config(decision_rows(records, resamples=2_000))
     fama = rows["fama[react:dce+mem]"]
@@ -130,9 +143,12 @@ def test_decision_trials_give_exact_pass_k_and_a_per_point_paired_delta():
     # 4 points × 2 trials. react: p0 right twice, p1 once, p2/p3 never. fama: p0, p1, p2 right twice.
     react = {"p0": (True, True), "p1": (True, False), "p2": (False, False), "p3": (False, False)}
     fama = {"p0": (True, True), "p1": (True, True), "p2": (True, True), "p3": (False, False)}
-    records = [decision(cfg, f"mock/t/{p}", name_ok=True, exact_ok=ok, trial=t)
-               for cfg, table in (("react", react), ("fama[react:mem]", fama))
-               for p, flags in table.items() for t, ok in enumerate(flags)]
+    records = [
+        decision(cfg, f"mock/t/{p}", name_ok=True, exact_ok=ok, trial=t)
+        for cfg, table in (("react", react), ("fama[react:mem]", fama))
+        for p, flags in table.items()
+        for t, ok in enumerate(flags)
+    ]
     rows = _rows_by_config(decision_rows(records, resamples=2_000))
     base, meta = rows["react"], rows["fama[react:mem]"]
     assert base["points"] == 4 and base["answers"] == 8 and base["trials_min"] == base["trials_max"] == 2
@@ -150,10 +166,14 @@ def test_decision_trials_give_exact_pass_k_and_a_per_point_paired_delta():
 
 
 def test_answers_from_dspys_cache_are_left_out_of_costs_but_not_of_outcomes():
-    records = [decision("react", f"mock/t{i}/0", name_ok=True, exact_ok=i == 0, prompt_tokens=100) for i in range(2)]
+    records = [
+        decision("react", f"mock/t{i}/0", name_ok=True, exact_ok=i == 0, prompt_tokens=100) for i in range(2)
+    ]
     # fama's second answer came from DSPy's cache: no tokens, no time. It counts for accuracy only.
     records.append(decision("fama[react:mem]", "mock/t0/0", name_ok=True, exact_ok=True, prompt_tokens=200))
-    cached = decision("fama[react:mem]", "mock/t1/0", name_ok=True, exact_ok=True, prompt_tokens=0, seconds=0.0)
+    cached = decision(
+        "fama[react:mem]", "mock/t1/0", name_ok=True, exact_ok=True, prompt_tokens=0, seconds=0.0
+    )
     records.append({**cached, "cache_hits": 1, "usage": {"prompt_tokens": 0, "completion_tokens": 0}})
     rows = _rows_by_config(decision_rows(records, resamples=500))
     fama = rows["fama[react:mem]"]
@@ -168,8 +188,12 @@ def test_answers_from_dspys_cache_are_left_out_of_costs_but_not_of_outcomes():
 def test_cached_decisions_are_left_out_of_episode_costs():
     served = episode("react", "t0", 0, True, prompt_tokens=100)
     hit = episode("react", "t1", 0, True, prompt_tokens=100)
-    hit["decisions"][1] = {**hit["decisions"][1], "cache_hits": 1, "latency_s": 0.0,
-                           "usage": {"prompt_tokens": 0, "completion_tokens": 0}}
+    hit["decisions"][1] = {
+        **hit["decisions"][1],
+        "cache_hits": 1,
+        "latency_s": 0.0,
+        "usage": {"prompt_tokens": 0, "completion_tokens": 0},
+    }
     hit["totals"] = {**hit["totals"], "cache_hits": 1, "prompt_tokens": 100, "completion_tokens": 10}
     [row] = episode_rows([served, hit], resamples=500)
     assert row["per_decision"]["prompt_tokens"] == pytest.approx(100)  # 3 served decisions, all at 100

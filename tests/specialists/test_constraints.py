@@ -8,8 +8,14 @@ def test_rules_become_a_checklist(scripted, state):
     engine = scripted({"dce": [json_reply(rules=rules)]})
     pred = DomainConstraintExtractor()(state=state)
     assert pred.rules == ["Authenticate first", "authenticate first", "Only pending orders", "c", "d"]
-    assert pred.section.splitlines() == ["## Policy checklist (DCE)", "- [ ] Authenticate first",
-                                         "- [ ] authenticate first", "- [ ] Only pending orders", "- [ ] c", "- [ ] d"]
+    assert pred.section.splitlines() == [
+        "## Policy checklist (DCE)",
+        "- [ ] Authenticate first",
+        "- [ ] authenticate first",
+        "- [ ] Only pending orders",
+        "- [ ] c",
+        "- [ ] d",
+    ]
     prompt = engine.calls[0].messages[-1]["content"]
     assert state.policy in prompt and "Please cancel order #W1" in prompt
 

@@ -4,12 +4,22 @@ from fama_dspy.specialists import ToolSuggester
 
 
 def test_suggests_only_real_tools(scripted, state):
-    engine = scripted({"tsa": [json_reply(tools=["lookup_everything", "cancel_order", "get_order"],
-                                          why="The order is pending, so it can be cancelled.")]})
+    engine = scripted(
+        {
+            "tsa": [
+                json_reply(
+                    tools=["lookup_everything", "cancel_order", "get_order"],
+                    why="The order is pending, so it can be cancelled.",
+                )
+            ]
+        }
+    )
     pred = ToolSuggester()(state=state)
     assert pred.tools == ["cancel_order", "get_order"]
-    assert pred.section == ("## Suggested tools (TSA)\n- cancel_order\n- get_order\n"
-                            "Why: The order is pending, so it can be cancelled.")
+    assert pred.section == (
+        "## Suggested tools (TSA)\n- cancel_order\n- get_order\n"
+        "Why: The order is pending, so it can be cancelled."
+    )
     assert "cancel_order(order_id: string*, reason: string)" in engine.calls[0].messages[-1]["content"]
 
 

@@ -47,7 +47,11 @@ def test_unreadable_verdict_fails_open(scripted, state):
 
 
 def test_what_changes_state():
-    tools = [ToolSpec(name="get_a", writes=True), ToolSpec(name="update_b", writes=False), ToolSpec(name="book")]
+    tools = [
+        ToolSpec(name="get_a", writes=True),
+        ToolSpec(name="update_b", writes=False),
+        ToolSpec(name="book"),
+    ]
     state = DecisionState(policy="", tools=tools)
 
     def call(name):
