@@ -2,7 +2,7 @@
 
 The public API, importable from the package root::
 
-    from fama_dspy import FamaAgent, ToolUseAgent, build_agent, make_lm
+    from fama_dspy import FamaAgent, FamaReAct, ToolUseAgent, build_agent, make_lm
     from fama_dspy import DecisionState, Message, ToolSpec, AgentAction
     from fama_dspy import FailureProfile, load_program
 """
@@ -19,6 +19,7 @@ __version__ = "0.1.0"
 _EXPORTS = {
     "FamaAgent": "fama_dspy.fama_agent",
     "ToolUseAgent": "fama_dspy.agent",
+    "FamaReAct": "fama_dspy.react",
     "build_agent": "fama_dspy.configs",
     "make_lm": "fama_dspy.lm",
     "DecisionState": "fama_dspy.conversation",
@@ -37,6 +38,7 @@ __all__ = [
     "DecisionState",
     "FailureProfile",
     "FamaAgent",
+    "FamaReAct",
     "Message",
     "ToolCall",
     "ToolSpec",

@@ -180,6 +180,7 @@ class FamaAgent(dspy.Module):
                     truncations += revision.truncations
                     unseen_rejections += revision.unseen_id_rejections
         info = {
+            "reasoning": decision.reasoning,
             "specialists_ran": list(sections),
             "specialists_gated": [
                 c for c in self.context_specialists if not gate_open(self.gates.get(c, "always"), state)

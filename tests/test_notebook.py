@@ -93,12 +93,25 @@ def test_quickstart_runs_on_scripted_lms(python3_kernel, tmp_path, monkeypatch):
     # step 5: GEPA changed the solo agent's instruction, the check kept it, the program reloads with it
     assert "kept: tuned | predictors changed by GEPA: ['agent.decide_solo']" in text
     assert "agent.decide_solo changed." in text and "after:  Follow the TICKET-CHECKLIST" in text
+    # step 7: FamaReAct over two Python tools, compiled with our own metric, saved and reloaded
+    assert "Noma: T2 (finished, 3 steps, calls ['find_table', 'book_table', 'done'])" in text
+    assert (
+        "predictors: ['fama.agent.decide', 'fama.agent.decide_solo', 'fama.ver.verify', 'extract.predict']"
+        in text
+    )
+    assert "reloaded bot: T5" in text
     # step 6: the report
     assert "# Benchmark report" in text and "| fama[react:dce+mem] | react | 2 | 2 | 0.500 |" in text
 
     # everything was written under the temporary directory, nothing next to the notebook
     [work] = temp.glob("fama-quickstart-*")
-    for path in ("run/episodes.jsonl", "profiles/mock.json", "compiled/mock.json", "run/report/report.md"):
+    for path in (
+        "run/episodes.jsonl",
+        "profiles/mock.json",
+        "compiled/mock.json",
+        "run/report/report.md",
+        "booking-bot.json",
+    ):
         assert (work / path).is_file(), path
     assert sorted(p.relative_to(notebook_dir) for p in notebook_dir.rglob("*")) == files_before
     assert os.environ.get("FAMA_NOTEBOOK_MODEL") is None
