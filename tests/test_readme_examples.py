@@ -41,7 +41,7 @@ def booking_model(role, system, text):
     return json.dumps({"reasoning": "read", "confirmation": booked[1] if booked else "none"})
 
 
-def test_famareact_readme_example_runs_as_written(monkeypatch, capsys):
+def test_famareact_readme_example_runs_as_written(monkeypatch, capsys, tmp_path):
     import fama_dspy
 
     lm, _ = rule_lm(booking_model)

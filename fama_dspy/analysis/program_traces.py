@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
+from itertools import pairwise
 from typing import Any
 
 import dspy
@@ -71,7 +72,7 @@ def trace_evidence(pred: Any, score: float, task_id: str, name: str) -> FailureE
 
 def _repeats(pred: Any) -> bool:
     calls = [(n, json.dumps(a, sort_keys=True, default=str)) for n, a, _ in _steps(pred)]
-    return any(a == b for a, b in zip(calls, calls[1:]))
+    return any(a == b for a, b in pairwise(calls))
 
 
 def diagnose_by_rules(pred: Any, evidence: FailureEvidence) -> FailureDiagnosis:
