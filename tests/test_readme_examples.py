@@ -2,6 +2,7 @@
 
 import json
 import re
+import runpy
 import sys
 from pathlib import Path
 
@@ -47,9 +48,9 @@ def test_famareact_readme_example_runs_as_written(monkeypatch, capsys, tmp_path)
     lm, _ = rule_lm(booking_model)
     monkeypatch.setattr(fama_dspy, "make_lm", lambda spec="local", **kw: lm, raising=False)
     code = python_block("## FAMA over your own Python tools")
-    exec(
-        compile(code, "README.md", "exec"), {"__name__": "readme_example"}
-    )  # our own README, not model output
+    script = tmp_path / "readme_example.py"  # our own README's code, run as a script
+    script.write_text(code, encoding="utf-8")
+    runpy.run_path(str(script), run_name="readme_example")
     out = capsys.readouterr().out
     assert out.startswith("T2 finished {")
     assert "'tool_name_1': 'book_table'" in out
