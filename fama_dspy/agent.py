@@ -18,6 +18,7 @@ from fama_dspy.decoding import (
     check_id_policy,
     decision_schema,
 )
+from fama_dspy.demo_retrieval import DemoPool
 from fama_dspy.errors import ConfigError
 from fama_dspy.identifiers import seen_identifiers, unseen_id_error, unseen_identifiers
 from fama_dspy.lm_calls import record_lm_calls
@@ -93,6 +94,9 @@ class ToolUseAgent(dspy.Module):
         if follow_up_prompting:
             signature = signature.append_instructions(FOLLOW_UP_INSTRUCTION)
         self.decide = dspy.Predict(signature)
+        #: Retrieved demonstrations (the ``knn`` optimizer): the k nearest labeled decisions replace
+        #: the predictor's fixed demos at each decision.
+        self.demo_pool: DemoPool | None = None
         if mode == "react":
             # Solo tasks (a ticket, no user) get a signature whose only action is a tool call.
             self.decide_solo = dspy.Predict(SoloToolUseReAct if reasoning else SoloToolUse)
@@ -192,8 +196,11 @@ class ToolUseAgent(dspy.Module):
             }
             predictor = self.decide_solo if state.solo else self.decide
             config = self._config(state, "call" if state.solo else "action")
+            extra = {}
+            if self.demo_pool is not None:
+                extra["demos"] = [dspy.Example(**d) for d in self.demo_pool.nearest(state)]
             with dspy.context(adapter=self.adapter):
-                pred = predictor(**{k: v for k, v in inputs.items() if v}, config=config)
+                pred = predictor(**{k: v for k, v in inputs.items() if v}, config=config, **extra)
             if state.solo:
                 call = pred.call
                 if not isinstance(call, SoloToolCall):

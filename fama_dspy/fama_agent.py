@@ -11,6 +11,7 @@ from fama_dspy.adapters import JSONModeAdapter
 from fama_dspy.agent import ToolUseAgent
 from fama_dspy.conversation import DecisionState
 from fama_dspy.decoding import DEFAULT_DECODING, DEFAULT_ID_POLICY, check_decoding, check_id_policy
+from fama_dspy.demo_retrieval import DemoPool
 from fama_dspy.errors import ConfigError
 from fama_dspy.lm_calls import record_lm_calls, served_calls, total_usage
 from fama_dspy.specialists import SPECIALISTS, normalize_codes
@@ -229,7 +230,10 @@ class FamaAgent(dspy.Module):
     # Numeric settings are not predictor state: save them with it (docs/design.md §6) so a tuned agent reloads whole.
     def dump_state(self, json_mode=True):
         program = {"schema_version": PROGRAM_SCHEMA_VERSION, **self.program_info}
-        return {**super().dump_state(json_mode=json_mode), "fama": self.settings(), "fama_program": program}
+        state = {**super().dump_state(json_mode=json_mode), "fama": self.settings(), "fama_program": program}
+        if self.agent.demo_pool is not None:
+            state["fama_demo_pool"] = self.agent.demo_pool.model_dump(mode="json")
+        return state
 
     def load_state(self, state, *, allow_unsafe_lm_state=False):
         saved = state.get("fama")
@@ -242,6 +246,8 @@ class FamaAgent(dspy.Module):
                         "build the agent with the saved configuration first (configs.load_agent does)."
                     )
             self._apply_settings(saved)
+        pool = state.get("fama_demo_pool")
+        self.agent.demo_pool = DemoPool.model_validate(pool) if pool else None
         program = state.get("fama_program")
         if isinstance(program, dict):
             self.program_info = {k: v for k, v in program.items() if k != "schema_version"}

@@ -27,6 +27,7 @@ from fama_dspy.optimizers.metric import exact_metric
 from fama_dspy.signatures.action import AgentAction, SoloToolCall
 
 from fama_dspy.conversation import DecisionState, render_messages
+from fama_dspy.demo_retrieval import MAX_POOL, DemoPool, PoolEntry, query_text
 from fama_dspy.errors import ConfigError
 from fama_dspy.fama_agent import FamaAgent
 
@@ -158,3 +159,59 @@ def select_demos(
         scores=scores,
         demo_tokens=demo_tokens(rendered),
     )
+
+
+def pool_entry(example: dspy.Example) -> PoolEntry:
+    demo = {k: (v.model_dump() if hasattr(v, "model_dump") else v) for k, v in compact_demo(example).items()}
+    return PoolEntry(
+        point_id=example.point_id, solo=example.state.solo, key=query_text(example.state), demo=demo
+    )
+
+
+def build_pool(
+    examples: Sequence[dspy.Example], k: int = 3, max_size: int = MAX_POOL, seed: int = 0
+) -> DemoPool:
+    """The ``knn`` optimizer's pool: every labeled decision (a seeded sample when there are more than ``max_size``)."""
+    chosen = list(examples)
+    if len(chosen) > max_size:
+        chosen = sorted(random.Random(seed).sample(chosen, max_size), key=lambda e: e.point_id)
+    return DemoPool(k=k, entries=[pool_entry(e) for e in chosen])
+
+
+def select_knn(
+    agent: FamaAgent,
+    trainset: Sequence[dspy.Example],
+    valset: Sequence[dspy.Example],
+    *,
+    ks: Sequence[int] = (1, 2, 3),
+    seed: int = 0,
+    metric: Callable = exact_metric,
+    num_threads: int = 1,
+    progress: Callable[[str], None] | None = None,
+) -> tuple[FamaAgent, list[dict[str, Any]]]:
+    """A pool of the train decisions, with the number of neighbours chosen by validation score.
+
+    The pool is built from ``trainset`` only, so a validation point never retrieves its own task's
+    decisions. The returned program's pool then holds train and validation decisions (more
+    neighbours for the held-out check and for use); the input agent is unchanged.
+    """
+    if agent.base != "react":
+        raise ConfigError(
+            "retrieved demos need the ReAct base: a native function-calling prompt has no slot for them."
+        )
+    if not valset:
+        raise ConfigError("choosing k needs validation points to score on.")
+    scores, best_k, best = [], ks[0], -1.0
+    for k in ks:
+        program = agent.deepcopy()
+        program.agent.demo_pool = build_pool(trainset, k=k, seed=seed)
+        values = decision_scores(program, valset, metric=metric, num_threads=num_threads)
+        score = sum(values) / len(values)
+        scores.append({"k": k, "val_exact": score})
+        if progress:
+            progress(f"knn k={k}: validation exact {score:.3f}")
+        if score > best:
+            best_k, best = k, score
+    program = agent.deepcopy()
+    program.agent.demo_pool = build_pool([*trainset, *valset], k=best_k, seed=seed)
+    return program, scores

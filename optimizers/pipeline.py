@@ -157,7 +157,16 @@ def compile_program(
     name = name or f"{domain}-{optimizer}-{'-'.join(agent.active_specialists) or agent.base}"
     path = Path(out) if out is not None else default_program_path(name)
     with dspy.context(lm=lm):
-        if optimizer == "demos":
+        if optimizer == "knn":
+            tuning = _tune_knn(
+                agent,
+                trainset,
+                valset,
+                seed=seed,
+                num_threads=num_threads,
+                console=console if progress else None,
+            )
+        elif optimizer == "demos":
             tuning = _tune_demos(
                 agent,
                 trainset,
@@ -264,6 +273,36 @@ def _tune_demos(
         val_score=best,
         details=selection.record(),
         changed_demos=names,
+    )
+
+
+def _tune_knn(agent, trainset, valset, *, seed, num_threads, console) -> InstructionTuning:
+    """The ``knn`` optimizer (``optimizers.demos.select_knn``) in the shared record shape."""
+    from fama_dspy.optimizers.demos import select_knn
+    from fama_dspy.optimizers.program import instructions
+    from fama_dspy.optimizers.usage import measure_lm_usage
+
+    before = instructions(agent)
+    with measure_lm_usage() as usage:
+        program, scores = select_knn(
+            agent,
+            trainset,
+            valset,
+            seed=seed,
+            num_threads=num_threads,
+            progress=console.print if console else None,
+        )
+    pool = program.agent.demo_pool
+    return InstructionTuning(
+        program=program,
+        optimizer="knn",
+        budget={"ks": [s["k"] for s in scores]},
+        usage=usage.as_dict(),
+        instructions_before=before,
+        instructions_after=instructions(program),
+        val_score=max(s["val_exact"] for s in scores),
+        details={"k": pool.k, "pool_size": len(pool.entries), "candidates": scores},
+        changed_demos=["agent.decide", "agent.decide_solo"],
     )
 
 

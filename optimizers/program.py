@@ -30,7 +30,7 @@ from fama_dspy.fama_agent import PROGRAM_SCHEMA_VERSION, FamaAgent
 
 DEFAULT_PROGRAM_DIR = Path("data/compiled")
 #: Top-level keys of a saved program that are not predictor state.
-NON_PREDICTOR_KEYS = ("fama", "fama_program", "metadata")
+NON_PREDICTOR_KEYS = ("fama", "fama_program", "fama_demo_pool", "metadata")
 #: Saved settings that ``FamaAgent.load_state`` re-applies, so an override must be merged into them.
 _SETTING_OVERRIDES = (
     "verify_and_revise",

@@ -33,8 +33,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     group.add_argument(
         "--optimizer",
         default="gepa",
-        choices=["demos", "gepa", "mipro"],
+        choices=["demos", "knn", "gepa", "mipro"],
         help="demos: k labeled demos from gold train decisions, chosen by validation score; "
+        "knn: the nearest labeled train decisions retrieved per decision (pool saved in the program); "
         "gepa / mipro: instruction search (a stronger --reflection-model helps)",
     )
     group.add_argument("--num-demos", type=int, default=3, help="demos: demonstrations per predictor")

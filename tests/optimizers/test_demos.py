@@ -104,3 +104,35 @@ def test_compile_with_demos_saves_a_tuned_program(tmp_path):
     )
     program = load_program(path)
     assert len(program.agent.decide.demos) == 1 and program.program_info["tuning"]["optimizer"] == "demos"
+
+
+def test_knn_retrieves_the_nearest_labeled_decisions():
+    from fama_dspy.optimizers.demos import build_pool
+
+    pool = build_pool(POOL, k=2)
+    nearest = pool.nearest(after_lookup(30).state)  # a state after a look-up: the cancel demos are closest
+    assert len(nearest) == 2 and all(d["action"]["tool_name"] == "cancel_order" for d in nearest)
+    fresh = pool.nearest(cancel_request(30).state)
+    assert all(d["action"]["tool_name"] == "get_order" for d in fresh)
+    assert (
+        pool.nearest(cancel_request(30).state.model_copy(update={"ticket": "solo"})) == []
+    )  # no solo entries
+
+
+def test_knn_pool_round_trips_through_save_and_load_and_is_used_per_decision(tmp_path):
+    from fama_dspy.optimizers.demos import select_knn
+
+    lm, engine = rule_lm(imitator)
+    agent = FamaAgent(decoding="json", id_policy="free")
+    with dspy.context(lm=lm):
+        program, scores = select_knn(agent, POOL, VAL, ks=(1, 2))
+    assert [s["k"] for s in scores] == [1, 2] and max(s["val_exact"] for s in scores) == 1.0
+    assert agent.agent.demo_pool is None and len(program.agent.demo_pool.entries) == len(POOL) + len(VAL)
+    path = tmp_path / "knn.json"
+    program.save(path)
+    assert "fama_demo_pool" in json.loads(path.read_text())
+    loaded = load_program(path)
+    assert loaded.agent.demo_pool == program.agent.demo_pool
+    with dspy.context(lm=lm):
+        assert loaded(state=cancel_request(40).state).action.tool_name == "get_order"
+    assert DEMO_PREFIX in engine.calls[-1].text  # the retrieved demos were in the prompt
