@@ -23,9 +23,9 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from fama_dspy.analysis.diagnosis import CategoryVerdict, FailureDiagnosis
 from fama_dspy.analysis.profile import FailureProfile
 from fama_dspy.analysis.profile_builder import build_profile
+from fama_dspy.decision_analysis import diagnose_decision_failures
 
 
 @dataclass
@@ -57,41 +57,6 @@ class DemoResult:
     profile: FailureProfile
     reports: dict[str, Path] = field(default_factory=dict)
     train_accuracy: float | None = None
-
-
-def diagnose_decision_failures(
-    records: list[dict], points: dict[str, Any], domain: str
-) -> list[FailureDiagnosis]:
-    """One ``FailureDiagnosis`` per wrong decision, its category decided by rules (no LLM)."""
-    from fama_dspy.optimizers.metric import diagnose
-    from fama_dspy.signatures.action import AgentAction
-
-    diagnoses = []
-    for record in records:
-        if record.get("exact_ok"):
-            continue
-        point = points[record["point_id"]]
-        action = AgentAction.model_validate(record["action"]) if record.get("action") else None
-        found = diagnose(
-            action,
-            {"state": point.state, "gold": point.gold, "compare_args": point.compare_args},
-            fallback=bool((record.get("info") or {}).get("fallback")),
-        )
-        verdicts = {}
-        if found.category is not None:
-            verdicts[found.category] = CategoryVerdict(occurred=True, rationale=found.feedback, source="rule")
-        diagnoses.append(
-            FailureDiagnosis(
-                task_id=record["point_id"],
-                domain=domain,
-                verdicts=verdicts,
-                primary=[found.category] if found.category else [],
-                primary_rationale=found.kind,
-                judge_model="rules (decision-level diagnosis)",
-                shortcuts=[f"decision rule: {found.kind}"],
-            )
-        )
-    return diagnoses
 
 
 def run_demo(plan: DemoPlan, lm, out: Path, model: str, console: Console | None = None) -> DemoResult:

@@ -54,6 +54,19 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         default=None,
         help="user simulator model of the re-runs, for runs with an LLM user (default: --model)",
     )
+    group.add_argument(
+        "--counterfactual",
+        type=int,
+        default=0,
+        help="decision runs: re-ask up to N failed points with each specialist alone; the flips become the "
+        "evidence the subset is chosen on (0: rules and the prior only)",
+    )
+    group.add_argument(
+        "--with-current",
+        default=None,
+        help="decision runs: also re-run with this subset plus each candidate (e.g. mem)",
+    )
+    group.add_argument("--allow-test-split", action="store_true", help="analyse a run on test tasks anyway")
     group.add_argument("--coverage", type=float, default=0.8, help="failure-mass share the subset must cover")
     group.add_argument("--budget", type=int, default=2, help="most specialists in the subset")
     group.add_argument("--concurrency", type=int, default=2, help="episodes judged (or re-run) at once")
@@ -89,8 +102,110 @@ def _model_name(spec: str, api_base: str | None, api_key: str | None) -> str:
     return route.local_model or route.litellm_model
 
 
+def _run_split(run_dir: Path) -> str | None:
+    """The split a run was made on: the bench manifest, else the last logged `fama run`."""
+    from fama_dspy.harness.records import read_jsonl
+    from fama_dspy.report.manifest import read_manifest
+
+    manifest = read_manifest(run_dir) or {}
+    if manifest.get("split"):
+        return manifest["split"]
+    entries = [e for e in read_jsonl(run_dir / RUN_LOG) if e.get("split")]
+    return entries[-1]["split"] if entries else None
+
+
+def decision_run_command(args: argparse.Namespace) -> int:
+    """``fama analyze`` on a decision-level run: rule diagnosis, counterfactual re-runs, the profile."""
+    import dspy
+
+    from fama_dspy.configs import build_agent
+    from fama_dspy.decision_analysis import counterfactual_profile
+    from fama_dspy.errors import ConfigError
+    from fama_dspy.harness.analyze import default_profile_path
+    from fama_dspy.harness.decisions import iter_decision_points, load_decision_results
+    from fama_dspy.lm import make_lm
+    from fama_dspy.specialists import normalize_codes
+
+    records = load_decision_results(args.run_dir)
+    configs = sorted({r["config"] for r in records})
+    config = args.config or (configs[0] if len(configs) == 1 else None)
+    if config is None or config not in configs:
+        raise ConfigError(
+            f"{args.run_dir} holds decisions of {', '.join(configs) or 'no configuration'}; "
+            "pick one with --config"
+        )
+    records = [r for r in records if r["config"] == config]
+    split = _run_split(args.run_dir)
+    if split == "test" and not args.allow_test_split:
+        raise ConfigError(
+            "this run is on test tasks: analyse train runs (claims stay on unseen tasks), or pass "
+            "--allow-test-split"
+        )
+    domain = records[0]["domain"]
+    solo = bool(records[0].get("solo"))
+    task_ids = sorted({r["task_id"] for r in records})
+    points = {p.id: p for p in iter_decision_points(domain, "base", task_ids=task_ids, solo=solo)}
+    model_spec, api_base = _agent_model(args)
+    model = _model_name(model_spec, api_base, args.api_key)
+    base = args.base or ("fc" if config.startswith("fc") or "[fc:" in config else "react")
+    settings = {
+        k: v
+        for k, v in (("decoding", records[0].get("decoding")), ("id_policy", records[0].get("id_policy")))
+        if v
+    }
+    current = list(normalize_codes(args.with_current)) if args.with_current else []
+    lm = (
+        make_lm(model_spec, api_base=api_base, api_key=args.api_key, temperature=args.temperature)
+        if args.counterfactual > 0
+        else None
+    )
+
+    def agent_for(codes: list[str]):
+        return build_agent("fama", base=base, specialists=codes, **settings)
+
+    console.print(
+        f"decision run {escape(str(args.run_dir))}: {escape(config)}, {len(records)} answers on {domain} "
+        f"({split or 'split unknown'}); counterfactual re-runs on up to {args.counterfactual} failed points"
+    )
+    with dspy.context(lm=lm):
+        profile, rows = counterfactual_profile(
+            records,
+            points,
+            agent_for,
+            args.run_dir,
+            domain=domain,
+            model=model,
+            budget=args.counterfactual,
+            current=current,
+            coverage_threshold=args.coverage,
+            max_specialists=args.budget,
+        )
+    path = args.out or default_profile_path(model, domain)
+    profile.save(path)
+    table = Table(title="Counterfactual re-runs: failed points flipped to exact, per specialist")
+    for column in ("specialist", "re-runs", "flipped"):
+        table.add_column(column)
+    for code in sorted({r["specialist"] for r in rows}):
+        mine = [r for r in rows if r["specialist"] == code]
+        table.add_row(code, str(len(mine)), str(sum(1 for r in mine if r["fixed"])))
+    if rows:
+        console.print(table)
+    console.print(f"categories: {profile.category_counts} → recommended subset: {profile.recommended}")
+    console.print(f"profile → {escape(str(path))}")
+    return 0
+
+
 def run_command(args: argparse.Namespace) -> int:
     from fama_dspy.harness.analyze import analyze_run, default_profile_path, load_diagnosis_rows, select_run
+
+    if (args.run_dir / "decisions.jsonl").exists() and not (args.run_dir / "episodes.jsonl").exists():
+        return decision_run_command(args)
+    if args.counterfactual:
+        from fama_dspy.errors import ConfigError
+
+        raise ConfigError(
+            "--counterfactual works on decision-level runs (decisions.jsonl); use --rerun-budget here"
+        )
     from fama_dspy.lm import make_lm, resolve
 
     # Refuse an empty or ambiguous run before any model server is started.

@@ -1,0 +1,162 @@
+"""Failure analysis of a decision-level run, with counterfactual credit: which specialist flips which point.
+
+1. **Diagnosis by rules.** Each wrong decision is diagnosed against its gold action without an LLM
+   (``optimizers.metric.diagnose``: acting before a lookup or confirmation → DPV, a wrong value that
+   appears in a tool output → WRCO, an invented tool or value → CM, talking or stopping instead of
+   acting → IFU).
+2. **Counterfactual re-runs.** At decision level a re-run is cheap: up to ``budget`` failed points
+   are asked again with each candidate specialist alone (and, given a current subset, that subset
+   plus the candidate). A re-run that makes the point exact is a *fix* credited to the point's
+   primary categories and that specialist (``analysis.credit``).
+3. **Profile.** The category × specialist relation is learned from those credits (the prior only
+   where there is no evidence) and the minimal subset is chosen on it, so the recommendation rests
+   on what was measured to flip this model's decisions, not on the prior alone. The flips are kept
+   in the profile's notes and in ``<run>/counterfactual.jsonl`` (one row per re-run, resumable).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from fama_dspy.analysis.diagnosis import CategoryVerdict, FailureDiagnosis
+from fama_dspy.analysis.profile import FailureProfile
+from fama_dspy.analysis.profile_builder import build_profile
+from fama_dspy.analysis.taxonomy import SPECIALIST_CODES
+
+COUNTERFACTUAL_FILE = "counterfactual.jsonl"
+
+
+def diagnose_decision_failures(
+    records: list[dict], points: dict[str, Any], domain: str
+) -> list[FailureDiagnosis]:
+    """One ``FailureDiagnosis`` per wrong decision, its category decided by rules (no LLM)."""
+    from fama_dspy.optimizers.metric import diagnose
+    from fama_dspy.signatures.action import AgentAction
+
+    diagnoses = []
+    for record in records:
+        if record.get("exact_ok"):
+            continue
+        point = points[record["point_id"]]
+        action = AgentAction.model_validate(record["action"]) if record.get("action") else None
+        found = diagnose(
+            action,
+            {"state": point.state, "gold": point.gold, "compare_args": point.compare_args},
+            fallback=bool((record.get("info") or {}).get("fallback")),
+        )
+        verdicts = {}
+        if found.category is not None:
+            verdicts[found.category] = CategoryVerdict(occurred=True, rationale=found.feedback, source="rule")
+        diagnoses.append(
+            FailureDiagnosis(
+                task_id=record["point_id"],
+                domain=domain,
+                verdicts=verdicts,
+                primary=[found.category] if found.category else [],
+                primary_rationale=found.kind,
+                judge_model="rules (decision-level diagnosis)",
+                shortcuts=[f"decision rule: {found.kind}"],
+            )
+        )
+    return diagnoses
+
+
+def counterfactual_reruns(
+    diagnoses: Sequence[FailureDiagnosis],
+    points: dict[str, Any],
+    agent_for: Any,
+    out: Path | str,
+    *,
+    budget: int,
+    candidates: Sequence[str] = SPECIALIST_CODES,
+    current: Sequence[str] = (),
+) -> list[dict[str, Any]]:
+    """Re-ask up to ``budget`` diagnosed points with each candidate; one row per re-run.
+
+    ``agent_for(codes)`` builds the agent to ask (e.g. ``build_agent("fama", specialists=codes)``).
+    Rows already in ``<out>/counterfactual.jsonl`` are reused, so an interrupted analysis resumes.
+    """
+    from fama_dspy.harness.decisions import score_action
+    from fama_dspy.harness.records import JsonlAppender, read_jsonl
+
+    path = Path(out) / COUNTERFACTUAL_FILE
+    done = {(r["point_id"], r["specialist"], tuple(r.get("with", []))): r for r in read_jsonl(path)}
+    appender = JsonlAppender(path)
+    rows = []
+    chosen = [d for d in diagnoses if d.agent_caused and d.primary][: max(budget, 0)]
+    for d in chosen:
+        point = points[d.task_id]
+        for code in candidates:
+            subset = tuple(dict.fromkeys([*current, code]))
+            key = (point.id, code, tuple(c for c in subset if c != code))
+            if key in done:
+                rows.append(done[key])
+                continue
+            pred = agent_for(list(subset))(state=point.state)
+            score = score_action(pred.action, point)
+            row = {
+                "point_id": point.id,
+                "task_id": point.id,
+                "categories": list(d.primary),
+                "specialist": code,
+                "with": list(key[2]),
+                "fixed": score.exact_ok,
+                "name_ok": score.name_ok,
+                "action": pred.action.model_dump(),
+            }
+            appender.append(row)
+            rows.append(row)
+    return rows
+
+
+def counterfactual_profile(
+    records: list[dict],
+    points: dict[str, Any],
+    agent_for: Any,
+    out: Path | str,
+    *,
+    domain: str,
+    model: str,
+    budget: int,
+    candidates: Sequence[str] = SPECIALIST_CODES,
+    current: Sequence[str] = (),
+    coverage_threshold: float = 0.8,
+    max_specialists: int = 2,
+) -> tuple[FailureProfile, list[dict[str, Any]]]:
+    """Diagnose the run's wrong decisions, re-run ``budget`` of them per candidate, build the profile."""
+    from fama_dspy.analysis.credit import fix_evidence_from_reruns
+
+    diagnoses = diagnose_decision_failures(records, points, domain)
+    rows = (
+        counterfactual_reruns(
+            diagnoses, points, agent_for, out, budget=budget, candidates=candidates, current=current
+        )
+        if budget > 0
+        else []
+    )
+    flips: dict[str, int] = {}
+    for r in rows:
+        flips[r["specialist"]] = flips.get(r["specialist"], 0) + int(bool(r["fixed"]))
+    tried = len({r["point_id"] for r in rows})
+    notes = [f"decision-level analysis: {len(records)} answers, {len(diagnoses)} wrong"]
+    if rows:
+        notes.append(
+            f"counterfactual re-runs on {tried} failed points: points flipped to exact per specialist "
+            + json.dumps(flips, sort_keys=True)
+        )
+    profile = build_profile(
+        diagnoses,
+        fix_evidence_from_reruns(rows) if rows else None,
+        model=model,
+        domain=domain,
+        split="train",
+        task_ids=sorted({p.task_id for p in points.values()}),
+        judge_model="rules (decision-level diagnosis)",
+        coverage_threshold=coverage_threshold,
+        budget=max_specialists,
+        notes=notes,
+    )
+    return profile, rows

@@ -1,0 +1,96 @@
+"""Counterfactual credit at decision level: the specialist that flips failed points is the one chosen."""
+
+import json
+
+import dspy
+from conftest import POLICY, TOOLS
+from fama_dspy.signatures.action import AgentAction
+from opt_helpers import policy_agent, rule_lm
+from scripted_lm import action_reply
+
+from fama_dspy.configs import build_agent
+from fama_dspy.conversation import DecisionState, Message
+from fama_dspy.decision_analysis import COUNTERFACTUAL_FILE, counterfactual_profile
+from fama_dspy.harness.decisions import DecisionPoint
+
+
+def point(i: int) -> DecisionPoint:
+    state = DecisionState(
+        policy=POLICY,
+        tools=TOOLS,
+        messages=[
+            Message(role="user", content=f"Please cancel order #W{i}, I am user u1."),
+        ],
+    )
+    gold = AgentAction(kind="tool_call", tool_name="get_order", arguments={"order_id": f"#W{i}"})
+    return DecisionPoint(
+        id=f"mock/t{i}/0",
+        domain="mock",
+        task_id=f"t{i}",
+        index=0,
+        solo=False,
+        state=state,
+        gold=gold,
+        writes=False,
+        derivable=True,
+    )
+
+
+def only_with_memory(role, system, text):
+    """The agent looks the order up only when MEM's section is in its prompt; otherwise it apologises."""
+    if role == "agent":
+        if "User requests so far (MEM)" in text:
+            order = text.rsplit("#W", 1)[1].split(",")[0].split()[0]
+            return action_reply(kind="tool_call", tool_name="get_order", arguments={"order_id": f"#W{order}"})
+        return action_reply(kind="message", message="I'm sorry, but I can't assist with that.")
+    return policy_agent(role, system, text)
+
+
+def test_the_measured_flips_choose_the_subset(tmp_path):
+    points = {p.id: p for p in (point(1), point(2), point(3))}
+    records = [
+        {
+            "point_id": pid,
+            "exact_ok": False,
+            "config": "react",
+            "action": {"kind": "message", "message": "I'm sorry"},
+        }
+        for pid in points
+    ]
+    lm, _ = rule_lm(only_with_memory)
+
+    def agent_for(codes):
+        return build_agent("fama", specialists=codes, decoding="json", id_policy="free")
+
+    with dspy.context(lm=lm):
+        profile, rows = counterfactual_profile(
+            records,
+            points,
+            agent_for,
+            tmp_path,
+            domain="mock",
+            model="rule",
+            budget=2,
+            candidates=("dce", "tsa", "mem"),
+        )
+    assert len(rows) == 2 * 3  # two points (the budget) × three candidates
+    flipped = {r["specialist"] for r in rows if r["fixed"]}
+    assert flipped == {"mem"}
+    assert profile.recommended == ["mem"]
+    assert profile.evidence["mem"] == {"tried": 2, "fixed": 2}
+    assert any('"mem": 2' in note for note in profile.notes)
+    # Resumable: the rows are on disk, a second analysis re-asks nothing.
+    assert len((tmp_path / COUNTERFACTUAL_FILE).read_text().splitlines()) == 6
+    with dspy.context(lm=None):
+        again, rows_again = counterfactual_profile(
+            records,
+            points,
+            agent_for,
+            tmp_path,
+            domain="mock",
+            model="rule",
+            budget=2,
+            candidates=("dce", "tsa", "mem"),
+        )
+    assert json.dumps(rows_again, sort_keys=True) == json.dumps(rows, sort_keys=True)
+    assert again.recommended == ["mem"]
