@@ -101,6 +101,7 @@ def compile_program(
     with_demos: bool = False,
     num_demos: int = 3,
     demo_sets: int = 6,
+    instruction_trials: int = 12,
     gepa_log_dir: Path | str | None = None,
     solo_domain: str | None = None,
     solo_split: str | None = None,
@@ -157,7 +158,18 @@ def compile_program(
     name = name or f"{domain}-{optimizer}-{'-'.join(agent.active_specialists) or agent.base}"
     path = Path(out) if out is not None else default_program_path(name)
     with dspy.context(lm=lm):
-        if optimizer == "knn":
+        if optimizer == "instructions":
+            tuning = _tune_instruction_lines(
+                agent,
+                trainset,
+                valset,
+                profile=profile,
+                n_trials=instruction_trials,
+                seed=seed,
+                storage=Path(runs_dir) / "compile" / name / "instructions.db",
+                num_threads=num_threads,
+            )
+        elif optimizer == "knn":
             tuning = _tune_knn(
                 agent,
                 trainset,
@@ -273,6 +285,37 @@ def _tune_demos(
         val_score=best,
         details=selection.record(),
         changed_demos=names,
+    )
+
+
+def _tune_instruction_lines(agent, trainset, valset, *, profile, n_trials, seed, storage, num_threads):
+    """The ``instructions`` optimizer (``optimizers.instruction_bank``) in the shared record shape."""
+    from fama_dspy.optimizers.instruction_bank import (
+        candidate_lines,
+        mine_from_answers,
+        tune_instruction_lines,
+    )
+    from fama_dspy.optimizers.program import instructions
+    from fama_dspy.optimizers.usage import measure_lm_usage
+
+    counts = dict(getattr(profile, "category_counts", {}) or {})
+    categories = [c for c, n in counts.items() if n] or ["IFU", "CM", "DPV", "WRCO"]
+    before = instructions(agent)
+    with measure_lm_usage() as usage:
+        mined = mine_from_answers(agent, trainset, num_threads=num_threads)
+        lines = candidate_lines(agent, categories, mined)
+        program, record = tune_instruction_lines(
+            agent, valset, lines, storage=storage, n_trials=n_trials, seed=seed, num_threads=num_threads
+        )
+    return InstructionTuning(
+        program=program,
+        optimizer="instructions",
+        budget={"trials": n_trials},
+        usage=usage.as_dict(),
+        instructions_before=before,
+        instructions_after=instructions(program),
+        val_score=record["val_exact"],
+        details={**record, "categories": categories, "mined_lines": mined},
     )
 
 

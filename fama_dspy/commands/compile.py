@@ -33,12 +33,16 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     group.add_argument(
         "--optimizer",
         default="gepa",
-        choices=["demos", "knn", "gepa", "mipro"],
+        choices=["demos", "knn", "instructions", "gepa", "mipro"],
         help="demos: k labeled demos from gold train decisions, chosen by validation score; "
         "knn: the nearest labeled train decisions retrieved per decision (pool saved in the program); "
+        "instructions: an Optuna study picks which bank and mined instruction lines to inject; "
         "gepa / mipro: instruction search (a stronger --reflection-model helps)",
     )
     group.add_argument("--num-demos", type=int, default=3, help="demos: demonstrations per predictor")
+    group.add_argument(
+        "--instruction-trials", type=int, default=12, help="instructions: Optuna trials (resumable)"
+    )
     group.add_argument("--demo-sets", type=int, default=6, help="demos: candidate sets scored on validation")
     group.add_argument(
         "--budget", type=int, default=300, help="LM calls the optimizer may spend (task + reflection)"
@@ -101,6 +105,7 @@ def run(args: argparse.Namespace) -> int:
         num_tasks=args.num_tasks,
         with_demos=args.with_demos,
         num_demos=args.num_demos,
+        instruction_trials=args.instruction_trials,
         demo_sets=args.demo_sets,
         solo_domain=args.solo_domain,
         solo_num_tasks=args.solo_num_tasks,
