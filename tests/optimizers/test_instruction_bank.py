@@ -55,7 +55,7 @@ def test_the_study_finds_the_line_that_works_and_resumes(tmp_path):
     lines = {"agent.decide": AGENT_BANK["IFU"][:2] + AGENT_BANK["CM"][:1]}
     storage = tmp_path / "study.db"
     with dspy.context(lm=lm):
-        first, record = tune_instruction_lines(agent, VAL, lines, storage=storage, n_trials=3, seed=1)
+        _, record = tune_instruction_lines(agent, VAL, lines, storage=storage, n_trials=3, seed=1)
         assert record["trials"] == 3
         # Interrupted after 3 trials: a rerun with a larger budget continues the same study.
         program, record = tune_instruction_lines(agent, VAL, lines, storage=storage, n_trials=10, seed=1)
