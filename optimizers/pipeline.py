@@ -49,6 +49,8 @@ from fama_dspy.errors import ConfigError
 from fama_dspy.fama_agent import FamaAgent
 
 SOLO_DOMAINS = ("telecom", "mock")
+#: ``fama compile --optimizer`` values; several joined by ``+`` run in order, each on the previous result.
+COMPILE_OPTIMIZERS = ("demos", "knn", "instructions", "gepa", "mipro")
 DEFAULT_RUNS_DIR = Path("runs")
 
 
@@ -130,6 +132,7 @@ def compile_program(
     """
     console = console or Console(stderr=True)
     guard_split(split, allow_test_split, domain=domain)
+    steps = optimizer_chain(optimizer)
     solo_domain, solo_split = _solo_settings(domain, split, solo_domain, solo_split)
     if solo_domain is not None:
         guard_split(solo_split, allow_test_split, domain=solo_domain)
@@ -158,53 +161,58 @@ def compile_program(
     name = name or f"{domain}-{optimizer}-{'-'.join(agent.active_specialists) or agent.base}"
     path = Path(out) if out is not None else default_program_path(name)
     with dspy.context(lm=lm):
-        if optimizer == "instructions":
-            tuning = _tune_instruction_lines(
-                agent,
-                trainset,
-                valset,
-                profile=profile,
-                n_trials=instruction_trials,
-                seed=seed,
-                storage=Path(runs_dir) / "compile" / name / "instructions.db",
-                num_threads=num_threads,
-            )
-        elif optimizer == "knn":
-            tuning = _tune_knn(
-                agent,
-                trainset,
-                valset,
-                seed=seed,
-                num_threads=num_threads,
-                console=console if progress else None,
-            )
-        elif optimizer == "demos":
-            tuning = _tune_demos(
-                agent,
-                trainset,
-                valset,
-                num_demos=num_demos,
-                demo_sets=demo_sets,
-                seed=seed,
-                num_threads=num_threads,
-                console=console if progress else None,
-            )
-        else:
-            tuning = tune_instructions(
-                agent,
-                trainset,
-                valset or None,
-                optimizer=optimizer,
-                max_lm_calls=max_lm_calls,
-                task_lm=lm,
-                reflection_lm=reflection_lm,
-                with_demos=with_demos,
-                num_threads=num_threads,
-                seed=seed,
-                log_dir=str(gepa_log_dir) if gepa_log_dir is not None else None,
-                progress=progress,
-                console=console,
-            )
+        student, tunings = agent, []
+        for step in steps:
+            if step == "instructions":
+                step_tuning = _tune_instruction_lines(
+                    student,
+                    trainset,
+                    valset,
+                    profile=profile,
+                    n_trials=instruction_trials,
+                    seed=seed,
+                    storage=Path(runs_dir) / "compile" / name / "instructions.db",
+                    num_threads=num_threads,
+                )
+            elif step == "knn":
+                step_tuning = _tune_knn(
+                    student,
+                    trainset,
+                    valset,
+                    seed=seed,
+                    num_threads=num_threads,
+                    console=console if progress else None,
+                )
+            elif step == "demos":
+                step_tuning = _tune_demos(
+                    student,
+                    trainset,
+                    valset,
+                    num_demos=num_demos,
+                    demo_sets=demo_sets,
+                    seed=seed,
+                    num_threads=num_threads,
+                    console=console if progress else None,
+                )
+            else:
+                step_tuning = tune_instructions(
+                    student,
+                    trainset,
+                    valset or None,
+                    optimizer=step,
+                    max_lm_calls=max_lm_calls,
+                    task_lm=lm,
+                    reflection_lm=reflection_lm,
+                    with_demos=with_demos,
+                    num_threads=num_threads,
+                    seed=seed,
+                    log_dir=str(gepa_log_dir) if gepa_log_dir is not None else None,
+                    progress=progress,
+                    console=console,
+                )
+            tunings.append(step_tuning)
+            student = step_tuning.program
+        tuning = _chained(tunings, agent)
         score_episodes = None
         if solo_domain is not None:
             score_episodes = solo_episode_scorer(
@@ -285,6 +293,39 @@ def _tune_demos(
         val_score=best,
         details=selection.record(),
         changed_demos=names,
+    )
+
+
+def optimizer_chain(optimizer: str) -> list[str]:
+    """``"instructions+demos"`` → ["instructions", "demos"], every name checked."""
+    steps = [o.strip() for o in optimizer.split("+") if o.strip()]
+    unknown = sorted(set(steps) - set(COMPILE_OPTIMIZERS))
+    if unknown or not steps:
+        raise ConfigError(
+            f"unknown optimizer(s) {', '.join(unknown) or '(none)'}; use one of {', '.join(COMPILE_OPTIMIZERS)}, "
+            "or a chain such as instructions+demos"
+        )
+    return steps
+
+
+def _chained(tunings: list[InstructionTuning], agent: FamaAgent) -> InstructionTuning:
+    """One record for a chain of optimizers: the last program, every step's changes and details."""
+    if len(tunings) == 1:
+        return tunings[0]
+    from fama_dspy.optimizers.program import instructions
+
+    last = tunings[-1]
+    changed_demos = list(dict.fromkeys(n for t in tunings for n in t.changed_demos))
+    return InstructionTuning(
+        program=last.program,
+        optimizer="+".join(t.optimizer for t in tunings),
+        budget=last.budget,
+        usage=last.usage,
+        instructions_before=instructions(agent),
+        instructions_after=instructions(last.program),
+        val_score=last.val_score,
+        details={"chain": [t.record() for t in tunings]},
+        changed_demos=changed_demos,
     )
 
 

@@ -33,10 +33,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     group.add_argument(
         "--optimizer",
         default="gepa",
-        choices=["demos", "knn", "instructions", "gepa", "mipro"],
+        metavar="OPTIMIZER[+OPTIMIZER...]",
         help="demos: k labeled demos from gold train decisions, chosen by validation score; "
         "knn: the nearest labeled train decisions retrieved per decision (pool saved in the program); "
         "instructions: an Optuna study picks which bank and mined instruction lines to inject; "
+        "chains such as instructions+demos run in order, each on the previous result; "
         "gepa / mipro: instruction search (a stronger --reflection-model helps)",
     )
     group.add_argument("--num-demos", type=int, default=3, help="demos: demonstrations per predictor")
@@ -76,6 +77,9 @@ def run(args: argparse.Namespace) -> int:
     from fama_dspy.optimizers.pipeline import compile_program
 
     guard_split(args.split, args.allow_test_split, domain=args.domain)  # before any model starts
+    from fama_dspy.optimizers.pipeline import optimizer_chain
+
+    optimizer_chain(args.optimizer)  # an unknown optimizer fails here, not after the server started
     lm = make_lm_from_args(args)
     reflection_lm = None
     if args.reflection_model:

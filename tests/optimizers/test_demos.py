@@ -136,3 +136,36 @@ def test_knn_pool_round_trips_through_save_and_load_and_is_used_per_decision(tmp
     with dspy.context(lm=lm):
         assert loaded(state=cancel_request(40).state).action.tool_name == "get_order"
     assert DEMO_PREFIX in engine.calls[-1].text  # the retrieved demos were in the prompt
+
+
+def test_optimizers_chain_in_order(tmp_path):
+    from fama_dspy.optimizers.pipeline import optimizer_chain
+
+    assert optimizer_chain("instructions+demos") == ["instructions", "demos"]
+    with pytest.raises(ConfigError, match="unknown optimizer"):
+        optimizer_chain("demos+magic")
+    lm, _ = rule_lm(imitator)
+    with dspy.context(lm=lm):
+        result = compile_program(
+            FamaAgent(),
+            domain="mock",
+            split="base",
+            lm=lm,
+            solo_decisions=True,
+            optimizer="knn+demos",
+            num_demos=1,
+            demo_sets=2,
+            held_out_fraction=0.4,
+            val_fraction=0.3,
+            model_spec="rule/test",
+            out=tmp_path / "chain.json",
+            progress=False,
+            dataset_root=tmp_path / "d",
+            runs_dir=tmp_path / "r",
+        )
+    record = result.tuning.record()
+    assert record["optimizer"] == "knn+demos" and [c["optimizer"] for c in record["chain"]] == [
+        "knn",
+        "demos",
+    ]
+    assert "agent.decide_solo" in result.tuning.changed
