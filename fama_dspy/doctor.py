@@ -48,7 +48,10 @@ def run_doctor(console: Console, model_spec: str | None = "local", check_hashes:
         versions.add_row(dist, _version(dist))
     versions.add_row("cache dir", str(cache_root()))
     try:
-        import tau2  # noqa: F401
+        # Quietly: τ² dumps its whole registry as JSON at import, which is not the doctor's to print.
+        from fama_dspy.harness.tau2_logging import install_quiet_tau2_logging
+
+        install_quiet_tau2_logging()
         from tau2.registry import registry
 
         versions.add_row("τ²-bench import", f"ok (domains: {', '.join(registry.get_domains())})")
