@@ -24,9 +24,11 @@ import sys
 import tarfile
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Self
 
 from filelock import FileLock
 from pydantic import BaseModel
@@ -229,6 +231,35 @@ def _version_output(binary: Path) -> str:
     return " ".join((done.stdout + done.stderr).split())
 
 
+class _BuildProgress:
+    """One rich line per build step with a spinner and the elapsed time (stderr; plain lines off a terminal)."""
+
+    def __init__(self) -> None:
+        from rich.console import Console
+        from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+        self._progress = Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            TimeElapsedColumn(),
+            console=Console(stderr=True),
+        )
+
+    def __enter__(self) -> Self:
+        self._progress.__enter__()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._progress.__exit__(*exc)
+
+    @contextmanager
+    def step(self, description: str) -> Iterator[None]:
+        task = self._progress.add_task(description, total=1)
+        yield
+        self._progress.update(task, completed=1, description=f"{description}: done")
+        self._progress.stop_task(task)
+
+
 def _build(folder: Path, flags: list[str], log: Callable[[str], None]) -> ServerBuild:
     _require_tools()
     started = time.monotonic()
@@ -237,12 +268,19 @@ def _build(folder: Path, flags: list[str], log: Callable[[str], None]) -> Server
     jobs = str(max(1, os.cpu_count() or 1))
     with tempfile.TemporaryDirectory(prefix="fama-llama-build-", dir=folder.parent) as tmp_name:
         tmp = Path(tmp_name)
-        log(f"fetching llama.cpp source ({SOURCE_ID} sdist from PyPI)")
-        source = _extract_llama_cpp(fetch_sdist(tmp / "sdist"), tmp / "src")
-        log(f"building llama-server with {jobs} jobs (a few minutes, once per machine); log: {log_file}")
+        log(
+            f"building llama-server once for this machine ({SOURCE_ID}, {jobs} jobs; about 5-10 min on 2 cores); "
+            f"log: {log_file}"
+        )
         build = tmp / "build"
-        _run(["cmake", "-S", str(source), "-B", str(build), *flags], tmp, log_file)
-        _run(["cmake", "--build", str(build), "--target", BINARY_NAME, "-j", jobs], tmp, log_file)
+        # A visible step and its elapsed time: the compile is long and otherwise silent.
+        with _BuildProgress() as progress:
+            with progress.step("fetching the llama.cpp source (sdist from PyPI)"):
+                source = _extract_llama_cpp(fetch_sdist(tmp / "sdist"), tmp / "src")
+            with progress.step("configuring (cmake)"):
+                _run(["cmake", "-S", str(source), "-B", str(build), *flags], tmp, log_file)
+            with progress.step(f"compiling {BINARY_NAME}"):
+                _run(["cmake", "--build", str(build), "--target", BINARY_NAME, "-j", jobs], tmp, log_file)
         built = next((p for p in build.rglob(BINARY_NAME) if p.is_file() and os.access(p, os.X_OK)), None)
         if built is None:
             raise ServerBuildError(f"build finished but no {BINARY_NAME} binary was produced; log {log_file}")
