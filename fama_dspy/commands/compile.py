@@ -49,7 +49,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--budget", type=int, default=300, help="LM calls the optimizer may spend (task + reflection)"
     )
     group.add_argument(
-        "--reflection-model", default=None, help="GEPA reflection / MIPROv2 proposal model (default: --model)"
+        "--reflection-model",
+        "--prompt-model",
+        dest="reflection_model",
+        default=None,
+        help="GEPA's reflection / MIPROv2's prompt (proposal) model; a stronger model than --model helps "
+        "(default: --model)",
     )
     group.add_argument("--with-demos", action="store_true", help="MIPROv2: also select few-shot demos")
     group.add_argument(
