@@ -211,3 +211,39 @@ def test_a_failure_profile_from_the_programs_own_traces():
         guided = program(profile=profile, max_iters=2)
         assert set(guided.fama.active_specialists) == set(profile.recommended)
         assert guided(city="Lima").status == "max_iters"
+
+
+def test_a_profile_from_traces_with_the_llm_judges():
+    sys.path.insert(0, str(Path(__file__).parent / "analysis"))
+    from judge_lm import judge_lm, verdict
+
+    from fama_dspy.analysis.program_traces import analyze_program
+
+    def looping(role, system, text):
+        if "`call`" in system:
+            return call("get_weather", city="Lima")
+        return json.dumps({"reasoning": "r", "answer": "rainy"})
+
+    lm, _ = rule_lm(looping)
+    judges, engine = judge_lm(
+        {
+            "DPV": verdict(False),
+            "WRCO": verdict(False),
+            "CM": verdict(False),
+            "IFU": verdict(True, turns=[1]),
+            "primary": json.dumps({"rationale": "it never finished", "primary": ["IFU"]}),
+        }
+    )
+    examples = [dspy.Example(city="Lima", answer="sunny").with_inputs("city")]
+    with dspy.context(lm=lm):
+        profile = analyze_program(
+            program(max_iters=2),
+            examples,
+            lambda ex, pred, trace=None: pred.answer == ex.answer,
+            name="weather-bot",
+            model="rule/test",
+            judges=True,
+            judge_lm=judges,
+        )
+    assert profile.category_counts["IFU"] == 1 and profile.recommended
+    assert {role for role, _, _ in engine.calls} >= {"DPV", "WRCO", "CM", "IFU"}

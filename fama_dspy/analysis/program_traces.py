@@ -117,12 +117,14 @@ def analyze_program(
     model: str = "",
     threshold: float = 1.0,
     judges: bool = False,
+    judge_lm: dspy.LM | None = None,
     policy: str = "",
     coverage_threshold: float = 0.8,
     budget: int = 2,
 ) -> FailureProfile:
     """Run ``program`` on ``examples``, score each with the user's ``metric``, diagnose the failures
-    (rules, or the LLM judges with ``judges=True``) and build the program's failure profile."""
+    (rules, or the LLM judges with ``judges=True``, on ``judge_lm`` if given) and build the program's
+    failure profile."""
     diagnoses = []
     analyzer = None
     if judges:
@@ -138,7 +140,8 @@ def analyze_program(
         if evidence.succeeded:
             diagnoses.append(FailureDiagnosis(task_id=task_id, domain=name, failed=False))
         elif analyzer is not None:
-            diagnoses.append(analyzer(evidence=evidence, policy=policy or getattr(program, "policy", "")))
+            with dspy.context(lm=judge_lm or dspy.settings.lm):
+                diagnoses.append(analyzer(evidence=evidence, policy=policy or getattr(program, "policy", "")))
         else:
             diagnoses.append(diagnose_by_rules(pred, evidence))
     return build_profile(
