@@ -20,7 +20,7 @@ from fama_dspy.decoding import (
 )
 from fama_dspy.demo_retrieval import DemoPool
 from fama_dspy.errors import ConfigError
-from fama_dspy.identifiers import seen_identifiers, unseen_id_error, unseen_identifiers
+from fama_dspy.identifiers import SeenIdentifiers, seen_identifiers, unseen_id_error, unseen_identifiers
 from fama_dspy.lm_calls import record_lm_calls
 from fama_dspy.signatures.action import AgentAction, SoloToolCall
 from fama_dspy.signatures.tool_use import (
@@ -103,6 +103,8 @@ class ToolUseAgent(dspy.Module):
 
     def forward(self, state: DecisionState, context: str = "", feedback: str = "") -> dspy.Prediction:
         parse_failures = truncations = unseen_rejections = 0
+        # Collected once per decision: the schema and the unseen-id check of every attempt share them.
+        seen = seen_identifiers(state) if self.id_policy == "seen" else None
         problem = raw = reasoning = ""
         for attempt in range(2):
             hint = feedback
@@ -112,10 +114,10 @@ class ToolUseAgent(dspy.Module):
                 hint = "\n".join(filter(None, [feedback, REPAIR_HINT.format(problem=problem)]))
             with record_lm_calls() as calls:
                 try:
-                    action, reasoning, from_text = self._decide_once(state, context, hint)
+                    action, reasoning, from_text = self._decide_once(state, context, hint, seen)
                     problem = degeneracy(action)
                     if problem is None:
-                        action, problem = self._check(state, action, from_text)
+                        action, problem = self._check(state, action, from_text, seen)
                 except (AdapterParseError, pydantic.ValidationError) as exc:
                     action, problem = None, f"it could not be parsed ({type(exc).__name__})"
                     raw = getattr(exc, "lm_response", None) or calls.last_text()
@@ -157,7 +159,7 @@ class ToolUseAgent(dspy.Module):
         )
 
     def _check(
-        self, state: DecisionState, action: AgentAction, from_text: bool
+        self, state: DecisionState, action: AgentAction, from_text: bool, seen: SeenIdentifiers | None
     ) -> tuple[AgentAction, str | None]:
         """The usable form of a parsed action, or what makes it unusable here: junk text where a
         message should be, an invalid call read from text, an unseen id."""
@@ -169,21 +171,19 @@ class ToolUseAgent(dspy.Module):
             invalid = validate_action(action, state.tools, solo=state.solo)
             if invalid:
                 return action, f"the tool call in your text is not valid: {invalid}"
-        if self.id_policy == "seen":
-            unseen = unseen_identifiers(
-                state.tool(action.tool_name), action.arguments, seen_identifiers(state)
-            )
+        if seen is not None:
+            unseen = unseen_identifiers(state.tool(action.tool_name), action.arguments, seen)
             if unseen:
                 return action, _UNSEEN_PREFIX + unseen_id_error(action.tool_name, unseen)
         return action, None
 
-    def _config(self, state: DecisionState, output_field: str) -> dict:
+    def _config(self, state: DecisionState, output_field: str, seen: SeenIdentifiers | None) -> dict:
         config: dict = {"max_tokens": self.max_tokens}
         if self.decoding == "constrained" and isinstance(self.adapter, JSONModeAdapter):
-            config[SCHEMA_KWARG] = decision_schema(state, output_field, self.reasoning, self.id_policy)
+            config[SCHEMA_KWARG] = decision_schema(state, output_field, self.reasoning, self.id_policy, seen)
         return config
 
-    def _decide_once(self, state: DecisionState, context: str, feedback: str):
+    def _decide_once(self, state: DecisionState, context: str, feedback: str, seen: SeenIdentifiers | None):
         """One LM call: (action, reasoning, whether the tool call was read from text)."""
         optional = {"context": context, "feedback": feedback}
         if self.mode == "react":
@@ -195,7 +195,7 @@ class ToolUseAgent(dspy.Module):
                 **optional,
             }
             predictor = self.decide_solo if state.solo else self.decide
-            config = self._config(state, "call" if state.solo else "action")
+            config = self._config(state, "call" if state.solo else "action", seen)
             extra = {}
             if self.demo_pool is not None:
                 extra["demos"] = [dspy.Example(**d) for d in self.demo_pool.nearest(state)]

@@ -57,6 +57,16 @@ def check_id_policy(policy: str) -> str:
     return key
 
 
+def decoding_label(decoding: str | None, id_policy: str | None) -> str:
+    """The name suffix of a non-default setting: ``@json``, ``@free/ids-free``, ``@ids-free``, or ''."""
+    parts = []
+    if decoding and decoding != DEFAULT_DECODING:
+        parts.append(decoding)
+    if id_policy and id_policy != DEFAULT_ID_POLICY:
+        parts.append(f"ids-{id_policy}")
+    return "@" + "/".join(parts) if parts else ""
+
+
 def _restrict_ids(schema: dict[str, Any], seen: SeenIdentifiers, name: str = "") -> dict[str, Any] | None:
     """The schema with identifier values restricted to compatible seen ones; None if one has none."""
     node = dict(schema)
@@ -152,15 +162,21 @@ def message_variant() -> dict[str, Any]:
     }
 
 
-def action_schema(state: DecisionState, id_policy: str = DEFAULT_ID_POLICY) -> dict[str, Any]:
+def action_schema(
+    state: DecisionState, id_policy: str = DEFAULT_ID_POLICY, seen: SeenIdentifiers | None = None
+) -> dict[str, Any]:
     """The union of actions the agent may take at this decision (see the module docstring).
 
     A tool whose required identifier has no compatible seen value is dropped from the union under
     ``id_policy="seen"``: the agent can still ask the customer (message variant) or call the
     lookup that reveals the id. In solo mode the stop tool (any tool without identifier
-    parameters) always stays, so the union is never empty.
+    parameters) always stays, so the union is never empty. ``seen``: the state's ids when the caller
+    has them already (collected here otherwise).
     """
-    seen = seen_identifiers(state) if check_id_policy(id_policy) == "seen" else None
+    if check_id_policy(id_policy) != "seen":
+        seen = None
+    elif seen is None:
+        seen = seen_identifiers(state)
     with_kind = not state.solo
     variants = [v for v in (tool_variant(t, seen, with_kind) for t in state.tools) if v is not None]
     if not state.solo:
@@ -171,13 +187,17 @@ def action_schema(state: DecisionState, id_policy: str = DEFAULT_ID_POLICY) -> d
 
 
 def decision_schema(
-    state: DecisionState, output_field: str, reasoning: bool, id_policy: str = DEFAULT_ID_POLICY
+    state: DecisionState,
+    output_field: str,
+    reasoning: bool,
+    id_policy: str = DEFAULT_ID_POLICY,
+    seen: SeenIdentifiers | None = None,
 ) -> dict[str, Any]:
     """The whole JSON answer of a tool-use signature: an optional bounded ``reasoning``, then the action."""
     props: dict[str, Any] = {}
     if reasoning:
         props["reasoning"] = {"type": "string", "maxLength": MAX_REASONING_CHARS}
-    props[output_field] = action_schema(state, id_policy)
+    props[output_field] = action_schema(state, id_policy, seen)
     return {"type": "object", "properties": props, "required": list(props), "additionalProperties": False}
 
 

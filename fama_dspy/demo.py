@@ -63,9 +63,9 @@ def run_demo(plan: DemoPlan, lm, out: Path, model: str, console: Console | None 
     import dspy
 
     from fama_dspy.commands.bench import BenchPlan, parse_configs, run_bench
-    from fama_dspy.commands.options import decoding_label
     from fama_dspy.commands.report import print_report
     from fama_dspy.configs import build_agent
+    from fama_dspy.decoding import decoding_label
     from fama_dspy.harness.decisions import evaluate_decisions, iter_decision_points, summarize_decisions
 
     console = console or Console()

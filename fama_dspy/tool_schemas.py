@@ -65,9 +65,9 @@ def _normalize_type(node: dict[str, Any]) -> None:
         node["type"] = [TYPE_ALIASES.get(str(k).lower(), str(k).lower()) for k in kind]
 
 
-def engine_schema(schema: dict[str, Any] | None, bound: bool = True) -> dict[str, Any]:
-    """The engine-safe form of a tool's parameter schema (see the module docstring)."""
-    schema = copy.deepcopy(schema or {})
+def inline_refs(schema: dict[str, Any]) -> dict[str, Any]:
+    """Local ``$ref``s inlined (a recursive model keeps one level), ``$defs`` and pydantic's string
+    ``title`` annotations dropped: the set of valid arguments is unchanged, the schema self-contained."""
     defs = {**(schema.get("definitions") or {}), **(schema.get("$defs") or {})}
 
     def walk(node: Any, seen: tuple[str, ...]) -> Any:
@@ -77,16 +77,40 @@ def engine_schema(schema: dict[str, Any] | None, bound: bool = True) -> dict[str
         ref = node.pop("$ref", None)
         if isinstance(ref, str) and ref.startswith(("#/$defs/", "#/definitions/")):
             name = ref.rsplit("/", 1)[-1]
-            if name in seen:  # recursive model: the inner level becomes a plain object
-                target: dict[str, Any] = {"type": "object"}
-            else:
-                target = walk(defs.get(name, {}), seen + (name,))
-            node = {**target, **node}
-        for key in ("$defs", "definitions", *_ANNOTATIONS):
+            rest = {k: v for k, v in node.items() if k != "title"}
+            if name in seen:  # a recursive model: keep the reference's target shallow
+                return {"type": "object", **rest}
+            node = {**walk(defs.get(name, {}), seen + (name,)), **rest}
+        node.pop("$defs", None)
+        node.pop("definitions", None)
+        if isinstance(node.get("title"), str):
+            node.pop("title")
+        if isinstance(node.get("properties"), dict):
+            node["properties"] = {k: walk(v, seen) for k, v in node["properties"].items()}
+        for key in ("items", "additionalProperties", "not"):
+            if isinstance(node.get(key), dict):
+                node[key] = walk(node[key], seen)
+        for key in _SUBSCHEMA_LIST_KEYS:
+            if isinstance(node.get(key), list):
+                node[key] = [walk(v, seen) for v in node[key]]
+        return node
+
+    return walk(copy.deepcopy(schema), ())
+
+
+def engine_schema(schema: dict[str, Any] | None, bound: bool = True) -> dict[str, Any]:
+    """The engine-safe form of a tool's parameter schema (see the module docstring)."""
+    schema = inline_refs(schema or {})
+
+    def walk(node: Any) -> Any:
+        if not isinstance(node, dict):
+            return node
+        node = dict(node)
+        for key in _ANNOTATIONS:
             node.pop(key, None)
         _normalize_type(node)
         if isinstance(node.get("properties"), dict):
-            node["properties"] = {k: walk(v, seen) for k, v in node["properties"].items()}
+            node["properties"] = {k: walk(v) for k, v in node["properties"].items()}
             if "type" not in node:
                 node["type"] = "object"
             required = [r for r in node.get("required") or [] if r in node["properties"]]
@@ -97,13 +121,13 @@ def engine_schema(schema: dict[str, Any] | None, bound: bool = True) -> dict[str
             if node.get("additionalProperties", False) is False or node.get("additionalProperties") is None:
                 node["additionalProperties"] = False
             elif isinstance(node["additionalProperties"], dict):
-                node["additionalProperties"] = walk(node["additionalProperties"], seen)
+                node["additionalProperties"] = walk(node["additionalProperties"])
         for key in _SUBSCHEMA_KEYS:
             if isinstance(node.get(key), dict):
-                node[key] = walk(node[key], seen)
+                node[key] = walk(node[key])
         for key in _SUBSCHEMA_LIST_KEYS:
             if isinstance(node.get(key), list):
-                options = [walk(v, seen) for v in node[key]]
+                options = [walk(v) for v in node[key]]
                 structured = [o for o in options if not _is_open_object(o)]
                 node[key] = structured if key in ("anyOf", "oneOf") and structured else options
                 if key in ("anyOf", "oneOf") and len(node[key]) == 1 and set(node) == {key}:
@@ -115,7 +139,7 @@ def engine_schema(schema: dict[str, Any] | None, bound: bool = True) -> dict[str
                 node["maxItems"] = MAX_ARRAY_ITEMS
         return node
 
-    out = walk(schema, ())
+    out = walk(schema)
     if not out:
         out = {"type": "object", "properties": {}, "additionalProperties": False}
     if out.get("type") == "object" and "properties" not in out:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from fama_dspy.decoding import decoding_label
 from fama_dspy.errors import ConfigError
 
 AGENT_CHOICES = ("react", "fc", "irma", "fama", "fama-compiled", "tau2-llm-agent")
@@ -97,18 +98,6 @@ def _profile_subset(path: str, model: str, domain: str | None) -> list[str]:
             f"profile {path} recommends no specialists; FAMA runs as its bare base agent", stacklevel=2
         )
     return list(profile.recommended)
-
-
-def decoding_label(decoding: str | None, id_policy: str | None) -> str:
-    """The name suffix of a non-default decoding setting: ``@json``, ``@free/ids-free``, ``@ids-free``, or ''."""
-    from fama_dspy.decoding import DEFAULT_DECODING, DEFAULT_ID_POLICY
-
-    parts = []
-    if decoding and decoding != DEFAULT_DECODING:
-        parts.append(decoding)
-    if id_policy and id_policy != DEFAULT_ID_POLICY:
-        parts.append(f"ids-{id_policy}")
-    return "@" + "/".join(parts) if parts else ""
 
 
 def agent_choice(args: argparse.Namespace, domain: str | None = None) -> AgentChoice:

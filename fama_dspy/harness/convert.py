@@ -6,7 +6,6 @@
 
 from __future__ import annotations
 
-import copy
 import uuid
 from collections.abc import Iterable
 from typing import Any
@@ -26,10 +25,7 @@ from tau2.environment.toolkit import TOOL_TYPE_ATTR, ToolType
 
 from fama_dspy.conversation import Message, ToolCall, ToolSpec
 from fama_dspy.signatures.action import AgentAction
-
-# Schema keys whose values are sub-schemas (or lists / maps of them).
-_SUBSCHEMA_KEYS = ("items", "additionalProperties", "not")
-_SUBSCHEMA_LIST_KEYS = ("anyOf", "oneOf", "allOf", "prefixItems")
+from fama_dspy.tool_schemas import inline_refs
 
 
 def new_tool_call_id() -> str:
@@ -38,39 +34,9 @@ def new_tool_call_id() -> str:
 
 
 def clean_schema(schema: dict[str, Any]) -> dict[str, Any]:
-    """Inline ``$ref``s and drop pydantic's ``title`` annotations.
-
-    τ² generates parameter schemas with pydantic, which puts nested models under ``$defs`` and
-    adds a ``title`` to every node. Prompts that show schemas get shorter and self-contained; the
-    set of valid arguments is unchanged (titles are annotations, τ²'s models are not recursive).
-    """
-    defs = schema.get("$defs", {}) or {}
-
-    def walk(node: Any, seen: tuple[str, ...]) -> Any:
-        if not isinstance(node, dict):
-            return node
-        node = dict(node)
-        ref = node.pop("$ref", None)
-        if isinstance(ref, str) and ref.startswith("#/$defs/"):
-            name = ref.split("/")[-1]
-            if name in seen:  # a recursive model: keep the reference's target shallow
-                return {"type": "object", **{k: v for k, v in node.items() if k != "title"}}
-            target = walk(defs.get(name, {}), seen + (name,))
-            node = {**target, **{k: v for k, v in node.items() if k != "title"}}
-        node.pop("$defs", None)
-        if isinstance(node.get("title"), str):
-            node.pop("title")
-        if isinstance(node.get("properties"), dict):
-            node["properties"] = {k: walk(v, seen) for k, v in node["properties"].items()}
-        for key in _SUBSCHEMA_KEYS:
-            if isinstance(node.get(key), dict):
-                node[key] = walk(node[key], seen)
-        for key in _SUBSCHEMA_LIST_KEYS:
-            if isinstance(node.get(key), list):
-                node[key] = [walk(v, seen) for v in node[key]]
-        return node
-
-    return walk(copy.deepcopy(schema), ())
+    """τ²'s pydantic parameter schemas without ``$defs``/``$ref`` and ``title`` annotations: prompts
+    that show them get shorter and self-contained, the set of valid arguments is unchanged."""
+    return inline_refs(schema)
 
 
 def tool_writes(tool: Tool) -> bool | None:
