@@ -38,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
         err_console.print("interrupted; finished results are kept (rerun the same command to resume)")
         return 130
     except Exception as exc:
-        from fama_dspy.harness.fatal import as_endpoint_error, is_endpoint_failure
+        from fama_dspy.results.fatal import as_endpoint_error, is_endpoint_failure
 
         if not is_endpoint_failure(exc):
             raise

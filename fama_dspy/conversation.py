@@ -1,6 +1,6 @@
 """Benchmark-neutral view of a conversation, as every agent module in fama-dspy sees it.
 
-Agents and specialists know nothing of τ²-bench: the harness (``fama_dspy.harness``) translates
+Agents and specialists know nothing of τ²-bench: the harness (``fama_dspy.benchmarks.tau2``) translates
 τ²'s messages and tools into these types, so the modules drop into any DSPy project.
 """
 

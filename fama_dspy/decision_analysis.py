@@ -79,8 +79,8 @@ def counterfactual_reruns(
     ``agent_for(codes)`` builds the agent to ask (e.g. ``build_agent("fama", specialists=codes)``).
     Rows already in ``<out>/counterfactual.jsonl`` are reused, so an interrupted analysis resumes.
     """
-    from fama_dspy.harness.decisions import score_action
-    from fama_dspy.harness.records import JsonlAppender, read_jsonl
+    from fama_dspy.results.decisions import score_action
+    from fama_dspy.results.records import JsonlAppender, read_jsonl
 
     path = Path(out) / COUNTERFACTUAL_FILE
     done = {(r["point_id"], r["specialist"], tuple(r.get("with", []))): r for r in read_jsonl(path)}

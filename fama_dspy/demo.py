@@ -62,11 +62,12 @@ class DemoResult:
 def run_demo(plan: DemoPlan, lm, out: Path, model: str, console: Console | None = None) -> DemoResult:
     import dspy
 
+    from fama_dspy.benchmarks.tau2.decision_points import iter_decision_points
     from fama_dspy.commands.bench import BenchPlan, parse_configs, run_bench
     from fama_dspy.commands.report import print_report
     from fama_dspy.configs import build_agent
     from fama_dspy.decoding import decoding_label
-    from fama_dspy.harness.decisions import evaluate_decisions, iter_decision_points, summarize_decisions
+    from fama_dspy.results.decisions import evaluate_decisions, summarize_decisions
 
     console = console or Console()
     out = Path(out)

@@ -49,7 +49,7 @@ def run_doctor(console: Console, model_spec: str | None = "local", check_hashes:
     versions.add_row("cache dir", str(cache_root()))
     try:
         # Quietly: τ² dumps its whole registry as JSON at import, which is not the doctor's to print.
-        from fama_dspy.harness.tau2_logging import install_quiet_tau2_logging
+        from fama_dspy.benchmarks.tau2.tau2_logging import install_quiet_tau2_logging
 
         install_quiet_tau2_logging()
         from tau2.registry import registry

@@ -1,6 +1,6 @@
 """Decision-level training data: every gold action of a train task is one single-call example.
 
-A decision point (``fama_dspy.harness.decisions``) is the state before a gold action and that
+A decision point (``fama_dspy.results.decisions``) is the state before a gold action and that
 action; it needs no user simulator and is scored exactly, so it is the cheap, deterministic unit
 that instruction and activation tuning optimise on (docs/design.md §8).
 
@@ -72,7 +72,7 @@ def guard_split(split: str | None, allow_test: bool = False, domain: str | None 
                 f"Split {split!r} includes the test tasks; use 'train' (or give the domain to check the split), or {hint}."
             )
         return split
-    from fama_dspy.harness.tasks import normalize_split, task_splits
+    from fama_dspy.benchmarks.tau2.tasks import normalize_split, task_splits
 
     splits = task_splits(domain)
     test_ids = set(splits.get("test", []))
@@ -131,7 +131,7 @@ def build_decision_dataset(
 ) -> datasets.Dataset:
     """Decision points of the selected tasks (gold replay, no LM) as a dataset."""
     guard_split(split, allow_test_split, domain=domain)
-    from fama_dspy.harness.decisions import iter_decision_points
+    from fama_dspy.benchmarks.tau2.decision_points import iter_decision_points
 
     points = iter_decision_points(
         domain, split, task_ids=task_ids, num_tasks=num_tasks, solo=solo, confirm_writes=confirm_writes

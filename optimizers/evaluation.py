@@ -84,7 +84,7 @@ def solo_episode_rewards(
     Results go to ``<out>/episodes.jsonl`` under ``config_name`` and are resumed from there, so
     ``config_name`` must identify the program (``solo_episode_scorer`` adds its digest).
     """
-    from fama_dspy.harness.runner import run_episodes
+    from fama_dspy.benchmarks.tau2.runner import run_episodes
 
     records = run_episodes(
         lambda: agent,

@@ -96,7 +96,7 @@ def score_against_gold(
 ) -> tuple[bool, bool, list[str]]:
     """(name_ok, exact_ok, mismatched keys), exactly as the harness scores decision points."""
     # Imported here: the harness package imports τ²-bench, which the rest of this module does not need.
-    from fama_dspy.harness.matching import arguments_match
+    from fama_dspy.results.matching import arguments_match
 
     if action is None or action.kind != "tool_call" or action.tool_name != gold.tool_name:
         return False, False, []

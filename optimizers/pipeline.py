@@ -457,7 +457,7 @@ def tune_program_activation(
     )
     units = decision_units(to_examples(ds), num_threads=num_threads)
     if solo_domain is not None:
-        from fama_dspy.harness.tasks import load_tasks
+        from fama_dspy.benchmarks.tau2.tasks import load_tasks
 
         solo_ids = (
             list(solo_task_ids)

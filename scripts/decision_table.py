@@ -17,8 +17,8 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from fama_dspy.harness.decisions import load_decision_results
 from fama_dspy.report.stats import paired_bootstrap
+from fama_dspy.results.decisions import load_decision_results
 
 
 def main() -> None:

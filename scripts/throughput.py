@@ -23,8 +23,8 @@ import dspy
 from rich.console import Console
 from rich.table import Table
 
+from fama_dspy.benchmarks.tau2.decision_points import iter_decision_points
 from fama_dspy.configs import build_agent
-from fama_dspy.harness.decisions import iter_decision_points
 from fama_dspy.lm import make_lm
 
 

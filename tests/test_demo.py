@@ -7,8 +7,8 @@ import json
 from scripted_lm import action_reply, json_reply, scripted_lm
 
 from fama_dspy.analysis.profile import FailureProfile
+from fama_dspy.benchmarks.tau2.decision_points import iter_decision_points
 from fama_dspy.demo import DemoPlan, diagnose_decision_failures, run_demo
-from fama_dspy.harness.decisions import iter_decision_points
 
 # The scripted agent always searches the same made-up route: wrong on every airline point. (A
 # made-up *id* would be refused before it counts: the default id policy admits only seen ids.)

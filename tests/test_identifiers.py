@@ -23,8 +23,8 @@ EXPECTED_ID_PARAMS = {
 
 @pytest.mark.parametrize("domain", sorted(EXPECTED_ID_PARAMS))
 def test_identifier_rule_on_every_tau2_domain(domain):
-    from fama_dspy.harness.builders import agent_tools, make_environment
-    from fama_dspy.harness.convert import tools_to_specs
+    from fama_dspy.benchmarks.tau2.builders import agent_tools, make_environment
+    from fama_dspy.benchmarks.tau2.convert import tools_to_specs
 
     solo = domain in ("telecom", "mock")
     specs = tools_to_specs(agent_tools(make_environment(domain, solo), solo))
@@ -175,7 +175,7 @@ def test_the_constrained_schema_enumerates_seen_ids_and_drops_calls_without_any(
     ],
 )
 def test_seen_policy_never_blocks_a_derivable_gold_call(domain, split, solo):
-    from fama_dspy.harness.decisions import iter_decision_points
+    from fama_dspy.benchmarks.tau2.decision_points import iter_decision_points
 
     points = iter_decision_points(domain, split, solo=solo, num_tasks=15)
     derivable = [p for p in points if p.derivable]

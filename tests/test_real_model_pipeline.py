@@ -25,7 +25,7 @@ def lm(real_server):
 
 
 def test_fama_episode_writes_a_complete_record_and_resumes(lm, tmp_path):
-    from fama_dspy.harness.runner import run_episodes
+    from fama_dspy.benchmarks.tau2.runner import run_episodes
 
     calls = []
     out = tmp_path / "run"
@@ -94,7 +94,7 @@ def test_minimal_compile_saves_a_loadable_program(lm, tmp_path):
 
 
 def test_judges_answer_on_a_validation_example(lm):
-    from fama_dspy.harness.judge_validation import evaluate_judges
+    from fama_dspy.benchmarks.tau2.judge_validation import evaluate_judges
 
     with dspy.context(lm=lm):
         report = evaluate_judges(lm, judge_model=FAST, limit=1, concurrency=1)
@@ -115,8 +115,8 @@ def test_constrained_decision_for_each_tau2_tool_set_is_schema_valid(lm, domain,
     import jsonschema
 
     from fama_dspy.agent import ToolUseAgent
+    from fama_dspy.benchmarks.tau2.decision_points import iter_decision_points
     from fama_dspy.decoding import action_schema
-    from fama_dspy.harness.decisions import iter_decision_points
     from fama_dspy.validation import validate_action
 
     point = iter_decision_points(domain, split, num_tasks=2, solo=solo)[1]

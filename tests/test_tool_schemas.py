@@ -83,7 +83,7 @@ def test_empty_and_unbounded_forms():
     ],
 )
 def test_engine_schemas_of_every_tau2_domain_admit_every_gold_call(domain, split, solo):
-    from fama_dspy.harness.decisions import iter_decision_points
+    from fama_dspy.benchmarks.tau2.decision_points import iter_decision_points
 
     points = iter_decision_points(domain, split, solo=solo, num_tasks=12)
     assert points

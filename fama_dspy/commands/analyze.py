@@ -76,7 +76,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def logged_model(run_dir: Path) -> tuple[str | None, str | None]:
     """(model spec, api_base) of the last `fama run` invocation logged in ``<run>/run-log.jsonl``."""
-    from fama_dspy.harness.records import read_jsonl
+    from fama_dspy.results.records import read_jsonl
 
     entries = [e for e in read_jsonl(run_dir / RUN_LOG) if e.get("model")]
     return (entries[-1]["model"], entries[-1].get("api_base")) if entries else (None, None)
@@ -104,8 +104,8 @@ def _model_name(spec: str, api_base: str | None, api_key: str | None) -> str:
 
 def _run_split(run_dir: Path) -> str | None:
     """The split a run was made on: the bench manifest, else the last logged `fama run`."""
-    from fama_dspy.harness.records import read_jsonl
     from fama_dspy.report.manifest import read_manifest
+    from fama_dspy.results.records import read_jsonl
 
     manifest = read_manifest(run_dir) or {}
     if manifest.get("split"):
@@ -118,12 +118,13 @@ def decision_run_command(args: argparse.Namespace) -> int:
     """``fama analyze`` on a decision-level run: rule diagnosis, counterfactual re-runs, the profile."""
     import dspy
 
+    from fama_dspy.benchmarks.tau2.analyze import default_profile_path
+    from fama_dspy.benchmarks.tau2.decision_points import iter_decision_points
     from fama_dspy.configs import build_agent
     from fama_dspy.decision_analysis import counterfactual_profile
     from fama_dspy.errors import ConfigError
-    from fama_dspy.harness.analyze import default_profile_path
-    from fama_dspy.harness.decisions import iter_decision_points, load_decision_results
     from fama_dspy.lm import make_lm
+    from fama_dspy.results.decisions import load_decision_results
     from fama_dspy.specialists import normalize_codes
 
     records = load_decision_results(args.run_dir)
@@ -196,7 +197,12 @@ def decision_run_command(args: argparse.Namespace) -> int:
 
 
 def run_command(args: argparse.Namespace) -> int:
-    from fama_dspy.harness.analyze import analyze_run, default_profile_path, load_diagnosis_rows, select_run
+    from fama_dspy.benchmarks.tau2.analyze import (
+        analyze_run,
+        default_profile_path,
+        load_diagnosis_rows,
+        select_run,
+    )
 
     if (args.run_dir / "decisions.jsonl").exists() and not (args.run_dir / "episodes.jsonl").exists():
         return decision_run_command(args)

@@ -311,7 +311,7 @@ def _resolve_configs(plan: BenchPlan, model: str) -> list[_Config]:
 
 
 def _check_plan(plan: BenchPlan) -> None:
-    from fama_dspy.harness.tasks import SOLO_DOMAINS, check_domain
+    from fama_dspy.benchmarks.tau2.tasks import SOLO_DOMAINS, check_domain
 
     check_domain(plan.domain)
     if not plan.configs:
@@ -419,10 +419,11 @@ def run_bench(
     """
     import dspy
 
-    from fama_dspy.harness.decisions import RECOMMENDED_POINTS, evaluate_decisions, iter_decision_points
-    from fama_dspy.harness.runner import default_seeds, run_episodes
+    from fama_dspy.benchmarks.tau2.decision_points import iter_decision_points
+    from fama_dspy.benchmarks.tau2.runner import default_seeds, run_episodes
     from fama_dspy.report.manifest import write_manifest
     from fama_dspy.report.writer import write_report
+    from fama_dspy.results.decisions import RECOMMENDED_POINTS, evaluate_decisions
 
     _check_plan(plan)
     out = Path(out)

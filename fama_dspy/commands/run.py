@@ -55,9 +55,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def _episodes(args: argparse.Namespace, lm) -> int:
     import dspy
 
-    from fama_dspy.harness.runner import run_episodes
-    from fama_dspy.harness.summary import print_summaries, summarize_groups
-    from fama_dspy.harness.tasks import SOLO_DOMAINS
+    from fama_dspy.benchmarks.tau2.runner import run_episodes
+    from fama_dspy.benchmarks.tau2.tasks import SOLO_DOMAINS
+    from fama_dspy.results.summary import print_summaries, summarize_groups
 
     choice = agent_choice(args, domain=args.domain)
     solo = args.solo if args.solo is not None else args.domain in SOLO_DOMAINS
@@ -110,12 +110,12 @@ def _episodes(args: argparse.Namespace, lm) -> int:
 def _decisions(args: argparse.Namespace, lm) -> int:
     import dspy
 
+    from fama_dspy.benchmarks.tau2.decision_points import iter_decision_points
     from fama_dspy.commands.bench import TrialRollouts
-    from fama_dspy.harness.decisions import (
+    from fama_dspy.results.decisions import (
         RECOMMENDED_POINTS,
         decision_table,
         evaluate_decisions,
-        iter_decision_points,
         summarize_decisions,
     )
 

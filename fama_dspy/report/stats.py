@@ -2,7 +2,7 @@
 
 pass^k (τ-bench / τ²): for a task with n trials of which c succeeded, C(c, k) / C(n, k) — the
 chance that k trials drawn without replacement all succeed — averaged over the tasks that have at
-least k trials (the same definition as ``fama_dspy.harness.summary.pass_hat_k``).
+least k trials (the same definition as ``fama_dspy.results.summary.pass_hat_k``).
 
 Paired bootstrap: two agents ran on the *same* units (tasks, or decision points). The statistic is
 the mean over units of the per-unit difference (config − base). Units are resampled with

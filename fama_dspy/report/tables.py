@@ -24,9 +24,6 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from fama_dspy.harness.decisions import record_trial, summarize_decisions
-from fama_dspy.harness.records import is_success
-from fama_dspy.harness.summary import summarize
 from fama_dspy.report.stats import (
     DEFAULT_RESAMPLES,
     DEFAULT_SEED,
@@ -36,6 +33,9 @@ from fama_dspy.report.stats import (
     relative_overhead,
     success_counts,
 )
+from fama_dspy.results.decisions import record_trial, summarize_decisions
+from fama_dspy.results.records import is_success
+from fama_dspy.results.summary import summarize
 
 BASE_MODES = ("react", "fc")
 _BRACKETED_BASE = re.compile(r"^[\w.-]+\[(?P<base>[\w-]+)(?:[:\]])")

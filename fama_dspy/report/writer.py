@@ -14,8 +14,6 @@ from pathlib import Path
 from typing import Any
 
 from fama_dspy.errors import ConfigError
-from fama_dspy.harness.decisions import RECOMMENDED_POINTS, load_decision_results
-from fama_dspy.harness.records import load_episodes
 from fama_dspy.report.manifest import package_versions, read_manifest
 from fama_dspy.report.markdown import render_markdown
 from fama_dspy.report.plots import plot_failure_categories, plot_overhead_vs_gain, plot_pass_k, slug
@@ -29,6 +27,8 @@ from fama_dspy.report.tables import (
     setting_key,
     setting_label,
 )
+from fama_dspy.results.decisions import RECOMMENDED_POINTS, load_decision_results
+from fama_dspy.results.records import load_episodes
 
 REPORT_DIR = "report"
 REPORT_FILE = "report.md"

@@ -8,7 +8,7 @@ import json
 
 import pytest
 from analysis.judge_lm import judge_lm
-from harness.test_analyze import CM_SCRIPT, make_run
+from benchmarks.tau2.test_analyze import CM_SCRIPT, make_run
 from rich.console import Console
 
 from fama_dspy.analysis.profile import FailureProfile

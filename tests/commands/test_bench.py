@@ -26,7 +26,7 @@ from fama_dspy.commands.bench import (
 from fama_dspy.commands.options import agent_choice
 from fama_dspy.configs import build_agent
 from fama_dspy.errors import ConfigError
-from fama_dspy.harness.records import episode_key, read_jsonl
+from fama_dspy.results.records import episode_key, read_jsonl
 
 CREATE = action_reply(
     kind="tool_call", tool_name="create_task", arguments={"user_id": "user_1", "title": "Important Meeting"}

@@ -7,7 +7,7 @@ import argparse
 from scripted_lm import action_reply, scripted_lm
 
 from fama_dspy.commands import run
-from fama_dspy.harness.records import read_jsonl
+from fama_dspy.results.records import read_jsonl
 
 CREATE = action_reply(
     kind="tool_call", tool_name="create_task", arguments={"user_id": "user_1", "title": "Important Meeting"}

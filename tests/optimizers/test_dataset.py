@@ -11,9 +11,9 @@ from fama_dspy.optimizers.dataset import (
 )
 from fama_dspy.signatures.action import AgentAction
 
+from fama_dspy.benchmarks.tau2.decision_points import iter_decision_points
 from fama_dspy.conversation import DecisionState
 from fama_dspy.errors import ConfigError
-from fama_dspy.harness.decisions import iter_decision_points
 
 # Airline train tasks: two lookups each (1, 3), and one with a confirmed write among its points (7).
 AIRLINE_IDS = ["1", "3", "7"]

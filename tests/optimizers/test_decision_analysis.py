@@ -11,7 +11,7 @@ from scripted_lm import action_reply
 from fama_dspy.configs import build_agent
 from fama_dspy.conversation import DecisionState, Message
 from fama_dspy.decision_analysis import COUNTERFACTUAL_FILE, counterfactual_profile
-from fama_dspy.harness.decisions import DecisionPoint
+from fama_dspy.results.decisions import DecisionPoint
 
 
 def point(i: int) -> DecisionPoint:

@@ -9,8 +9,8 @@ from fama_dspy.optimizers.metric import DecisionFeedbackMetric, diagnose, exact_
 from fama_dspy.signatures.action import AgentAction
 from opt_helpers import after_lookup, cancel_request
 
+from fama_dspy.benchmarks.tau2.decision_points import iter_decision_points
 from fama_dspy.conversation import DecisionState, Message, ToolCall
-from fama_dspy.harness.decisions import iter_decision_points
 
 metric = DecisionFeedbackMetric()
 

@@ -4,7 +4,6 @@ import math
 
 import pytest
 
-from fama_dspy.harness.summary import pass_hat_k
 from fama_dspy.report.stats import (
     bootstrap_mean,
     paired_accuracy_difference,
@@ -14,6 +13,7 @@ from fama_dspy.report.stats import (
     pass_hat_k_from_counts,
     relative_overhead,
 )
+from fama_dspy.results.summary import pass_hat_k
 from report.synthetic import episode
 
 # (successes, trials) per task

@@ -1,0 +1,400 @@
+"""FAMA Stage 1 on a finished run: judge every failed episode, learn from re-runs, build the profile.
+
+``analyze_run`` reads ``<run>/episodes.jsonl`` (one configuration, one domain), then:
+1. extracts the benchmark's evidence of every failed episode (``evidence.py``; no LLM) and runs the
+   ``FailureAnalyzer`` on it, a bounded number of episodes at a time. Each diagnosis is appended to
+   ``<run>/diagnoses.jsonl`` with its evidence the moment it is made, and a rerun skips episodes
+   already diagnosed by the same judge model. Plain JSONL rather than a ``datasets`` Dataset saved to
+   disk: a Dataset is written whole, so it can neither be appended to per episode (crash-safe,
+   resumable) nor share the runner's durable appender; ``datasets.load_dataset("json",
+   data_files=...)`` still reads the file when a Dataset is wanted;
+2. optionally, the learning step: failed episodes of the run are re-run with one candidate
+   specialist each (``credit.candidate_reruns``: the specialists linked to their primary errors),
+   at most ``rerun_budget`` episodes, in the run's own mode (solo or interactive, same user, seed,
+   step limits), as ``build_agent("fama", base=..., specialists=[code])``. Re-runs go to
+   ``<run>/reruns/`` (resumable by the runner) and a fix counts when the re-run succeeds;
+3. builds the ``FailureProfile``: prior and re-run evidence blended, provenance recorded.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import random
+import re
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from pathlib import Path
+from typing import Any
+
+import dspy
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from fama_dspy.analysis.credit import candidate_reruns, fix_evidence_from_reruns
+from fama_dspy.analysis.diagnosis import FailureDiagnosis
+from fama_dspy.analysis.evidence import FailureEvidence
+from fama_dspy.analysis.judges import FailureAnalyzer
+from fama_dspy.analysis.profile import FailureProfile
+from fama_dspy.analysis.profile_builder import build_profile
+from fama_dspy.analysis.taxonomy import SPECIALIST_CODES
+from fama_dspy.benchmarks.tau2.builders import make_environment
+from fama_dspy.benchmarks.tau2.evidence import evidence_from_record, failed_records
+from fama_dspy.errors import ConfigError
+from fama_dspy.results.records import (
+    JsonlAppender,
+    dedupe,
+    episode_key,
+    is_success,
+    load_episodes,
+    read_jsonl,
+)
+
+__all__ = [
+    "DIAGNOSES_FILE",
+    "RERUNS_DIR",
+    "analyze_run",
+    "base_of_config",
+    "default_profile_path",
+    "load_diagnosis_rows",
+    "plan_reruns",
+    "select_run",
+]
+
+DIAGNOSES_FILE = "diagnoses.jsonl"
+RERUNS_DIR = "reruns"
+PROFILES_DIR = Path("data/profiles")
+_BASE_IN_CONFIG = re.compile(r"^(?:fama|irma|rerun)\[(react|fc)\b")
+
+
+def diagnosis_key(row: dict[str, Any]) -> tuple:
+    """An episode (``episode_key``) and the judge model that diagnosed it."""
+    return (*episode_key(row), row.get("judge_model"))
+
+
+def load_diagnosis_rows(run_dir: Path | str, judge_model: str | None = None) -> list[dict[str, Any]]:
+    """Rows of ``<run>/diagnoses.jsonl`` (one per episode and judge model, the latest written), with
+    ``evidence`` and ``diagnosis`` parsed; only ``judge_model``'s when given."""
+    rows = dedupe(read_jsonl(Path(run_dir) / DIAGNOSES_FILE), key=diagnosis_key)
+    out = []
+    for row in rows:
+        if judge_model is not None and row.get("judge_model") != judge_model:
+            continue
+        out.append(
+            {
+                **row,
+                "evidence": FailureEvidence.model_validate(row["evidence"]),
+                "diagnosis": FailureDiagnosis.model_validate(row["diagnosis"]),
+            }
+        )
+    return out
+
+
+def select_run(run_dir: Path | str, config: str | None = None) -> tuple[list[dict[str, Any]], str, str]:
+    """(records, config, domain) of the one configuration and domain a profile is built from."""
+    run_dir = Path(run_dir)
+    records = load_episodes(run_dir)
+    if not records:
+        raise ConfigError(
+            f"No episodes in {run_dir} (expected {run_dir / 'episodes.jsonl'}); run `fama run` first."
+        )
+    configs = sorted({str(r.get("config")) for r in records})
+    if config is None:
+        if len(configs) > 1:
+            raise ConfigError(
+                f"{run_dir} holds several configurations ({', '.join(configs)}); choose one with --config."
+            )
+        config = configs[0]
+    records = [r for r in records if r.get("config") == config]
+    if not records:
+        raise ConfigError(
+            f"No episodes of configuration {config!r} in {run_dir}; it holds {', '.join(configs)}."
+        )
+    domains = sorted({str(r.get("domain")) for r in records})
+    if len(domains) > 1:
+        raise ConfigError(
+            f"Configuration {config!r} in {run_dir} spans several domains ({', '.join(domains)}); "
+            "a profile is per domain."
+        )
+    return records, config, domains[0]
+
+
+def default_profile_path(model: str, domain: str) -> Path:
+    """``data/profiles/<model>__<domain>.json``; the model's last path segment, made file-name safe."""
+    name = model.strip().rstrip("/").rsplit("/", 1)[-1]
+    safe = re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-.") or "model"
+    return PROFILES_DIR / f"{safe}__{domain}.json"
+
+
+def base_of_config(config: str) -> str:
+    """The base agent (react or fc) of a configuration name: ``fc``, ``fama[fc:dce]``, ``irma[fc]``; else react."""
+    if config in ("react", "fc"):
+        return config
+    match = _BASE_IN_CONFIG.match(config)
+    return match.group(1) if match else "react"
+
+
+# -- diagnosis -------------------------------------------------------------------------------------
+
+
+def _diagnose(
+    records: list[dict[str, Any]],
+    run_dir: Path,
+    analyzer: FailureAnalyzer,
+    judge_model: str,
+    concurrency: int,
+    progress: bool,
+    console: Console,
+) -> None:
+    """Diagnose the records not yet diagnosed by ``judge_model``; each row is written as it finishes."""
+    done = {diagnosis_key(r) for r in read_jsonl(run_dir / DIAGNOSES_FILE)}
+    todo = [r for r in records if (*episode_key(r), judge_model) not in done]
+    if not todo:
+        return
+    policies: dict[bool, str] = {}
+    for solo in {bool(r.get("solo")) for r in todo}:
+        policies[solo] = make_environment(todo[0]["domain"], solo).get_policy()
+    appender = JsonlAppender(run_dir / DIAGNOSES_FILE)
+
+    def job(record: dict[str, Any]) -> None:
+        evidence = evidence_from_record(record)
+        diagnosis = analyzer(evidence, policy=policies[bool(record.get("solo"))])
+        appender.append(
+            {
+                **{
+                    k: record.get(k)
+                    for k in ("config", "domain", "solo", "user", "task_id", "trial", "split")
+                },
+                "judge_model": judge_model,
+                "evidence": evidence.model_dump(mode="json"),
+                "diagnosis": diagnosis.model_dump(mode="json"),
+            }
+        )
+
+    bar = Progress(
+        TextColumn("[bold]diagnosing failures"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        disable=not progress,
+    )
+    with bar, ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
+        task = bar.add_task("diagnosing", total=len(todo))
+        # Each episode runs in a copy of the caller's context: worker threads see its DSPy settings.
+        futures = [pool.submit(contextvars.copy_context().run, job, r) for r in todo]
+        try:
+            for future in as_completed(futures):
+                future.result()
+                bar.advance(task)
+        except BaseException:
+            for f in futures:
+                f.cancel()  # what already finished is saved; a rerun resumes
+            raise
+
+
+# -- learning step ---------------------------------------------------------------------------------
+
+
+def plan_reruns(diagnoses: list[FailureDiagnosis], budget: int, seed: int = 0) -> list[dict[str, Any]]:
+    """At most ``budget`` re-run rows from ``candidate_reruns``, spread over the specialists.
+
+    The candidates are shuffled (seeded, so a resumed analysis picks the same ones) and taken round
+    robin by specialist: with a small budget every linked specialist still gets tried.
+    """
+    rows = candidate_reruns(diagnoses)
+    random.Random(seed).shuffle(rows)
+    queues = {s: [r for r in rows if r["specialist"] == s] for s in SPECIALIST_CODES}
+    picked: list[dict[str, Any]] = []
+    while len(picked) < budget and any(queues.values()):
+        for code in SPECIALIST_CODES:
+            if queues[code] and len(picked) < budget:
+                picked.append(queues[code].pop(0))
+    return picked
+
+
+def _rerun_user(kind: str, user_lm: dspy.LM | None, user_llm: str | None, user_llm_args: dict | None) -> dict:
+    if kind in ("none", "scripted", None):
+        return {"user": "scripted"}  # solo runs never build a user; scripted needs no model
+    if kind == "fama":
+        if user_lm is None:
+            raise ConfigError("The run used the fama user simulator: re-runs need its model (user_lm).")
+        return {"user": "fama", "user_lm": user_lm}
+    if kind == "tau2":
+        if not user_llm:
+            raise ConfigError("The run used τ²'s user simulator: re-runs need its model (user_llm).")
+        return {"user": "tau2", "user_llm": user_llm, "user_llm_args": user_llm_args}
+    raise ConfigError(f"Cannot re-run episodes of user simulator {kind!r}.")
+
+
+def _rerun(
+    plan: list[dict[str, Any]],
+    records: dict[tuple, dict[str, Any]],
+    run_dir: Path,
+    agent_lm: dspy.LM,
+    base: str,
+    concurrency: int,
+    user_lm: dspy.LM | None,
+    user_llm: str | None,
+    user_llm_args: dict | None,
+    progress: bool,
+    console: Console,
+) -> list[dict[str, Any]]:
+    """Run the planned re-runs; each row gains ``fixed`` and ``error`` (errored re-runs carry no credit)."""
+    from fama_dspy.benchmarks.tau2.runner import run_episodes
+    from fama_dspy.configs import build_agent
+
+    groups: dict[tuple, list[dict[str, Any]]] = {}
+    for row in plan:
+        original = records[(row["task_id"], row["trial"])]
+        key = (
+            row["specialist"],
+            row["trial"],
+            original.get("seed"),
+            bool(original.get("solo")),
+            original.get("user"),
+            original.get("max_steps"),
+            original.get("max_errors"),
+            original.get("split"),
+        )
+        groups.setdefault(key, []).append(row)
+    results: list[dict[str, Any]] = []
+    for (code, trial, seed, solo, user, max_steps, max_errors, split), rows in groups.items():
+        original = records[(rows[0]["task_id"], trial)]
+        # The trial is part of the name: the runner keys episodes by (config, task, trial index 0 here).
+        with dspy.context(lm=agent_lm):
+            rerun_records = run_episodes(
+                lambda code=code: build_agent("fama", base=base, specialists=[code]),
+                config_name=f"rerun[{base}+{code}]#{trial}",
+                domain=original["domain"],
+                split=split,
+                task_ids=[r["task_id"] for r in rows],
+                trials=1,
+                seeds=[seed],
+                solo=solo,
+                max_steps=max_steps,
+                max_errors=max_errors,
+                concurrency=concurrency,
+                out=run_dir / RERUNS_DIR,
+                progress=progress,
+                console=console,
+                **_rerun_user(user, user_lm or agent_lm, user_llm, user_llm_args),
+            )
+        by_task = {r["task_id"]: r for r in rerun_records}
+        for row in rows:
+            record = by_task.get(row["task_id"])
+            error = record.get("error") if record is not None else "not run"
+            results.append(
+                {**row, "error": error, "fixed": error is None and is_success(record.get("reward"))}
+            )
+    return results
+
+
+# -- the whole analysis ----------------------------------------------------------------------------
+
+
+def analyze_run(
+    run_dir: Path | str,
+    lm: dspy.LM,
+    judge_model_name: str,
+    *,
+    model: str,
+    config: str | None = None,
+    agent_lm: dspy.LM | None = None,
+    rerun_budget: int = 0,
+    base: str | None = None,
+    coverage_threshold: float = 0.8,
+    budget: int = 2,
+    prior_weight: float = 2.0,
+    concurrency: int = 2,
+    user_lm: dspy.LM | None = None,
+    user_llm: str | None = None,
+    user_llm_args: dict | None = None,
+    rerun_seed: int = 0,
+    analyzer: FailureAnalyzer | None = None,
+    progress: bool = False,
+    console: Console | None = None,
+) -> tuple[list[FailureDiagnosis], FailureProfile]:
+    """Diagnoses of the run's failed episodes (in record order) and the profile built from them.
+
+    ``lm`` judges (named ``judge_model_name`` in every diagnosis); ``model`` names the agent's model in
+    the profile. ``rerun_budget`` > 0 enables the learning step, run by ``agent_lm`` (with ``user_lm``
+    or ``user_llm`` for interactive runs with an LLM user) on the run's base agent (``base`` overrides
+    it). ``analyzer`` replaces the default ``FailureAnalyzer(judge_model=judge_model_name)``.
+    """
+    if rerun_budget < 0:
+        raise ConfigError(f"rerun_budget must be >= 0, got {rerun_budget}.")
+    run_dir = Path(run_dir)
+    console = console or Console(stderr=True)
+    records, config, domain = select_run(run_dir, config)
+    selection = failed_records(records)
+    analyzer = analyzer or FailureAnalyzer(judge_model=judge_model_name)
+    with dspy.context(lm=lm):
+        _diagnose(selection.failed, run_dir, analyzer, judge_model_name, concurrency, progress, console)
+
+    rows = {diagnosis_key(r): r for r in load_diagnosis_rows(run_dir, judge_model_name)}
+    diagnoses = [rows[(*episode_key(r), judge_model_name)]["diagnosis"] for r in selection.failed]
+    notes: list[str] = []
+    if selection.errors:
+        kinds = Counter(str(r.get("error", "")).split(":", 1)[0] for r in selection.errors)
+        notes.append(
+            f"{len(selection.errors)} episode(s) ended in a harness error and were not analysed "
+            f"({', '.join(f'{k} ×{n}' for k, n in kinds.items())})."
+        )
+
+    fix_evidence = None
+    if rerun_budget > 0:
+        splits = {r.get("split") for r in records}
+        if "test" in splits:
+            raise ConfigError(
+                "The learning step re-runs tasks to tune the profile: use a train-split run, "
+                "never the test split."
+            )
+        if agent_lm is None:
+            raise ConfigError("The learning step needs the agent's model (agent_lm) to re-run episodes.")
+        plan = plan_reruns(diagnoses, rerun_budget, rerun_seed)
+        if plan:
+            by_episode = {(str(r["task_id"]), int(r.get("trial", 0))): r for r in selection.failed}
+            results = _rerun(
+                plan,
+                by_episode,
+                run_dir,
+                agent_lm,
+                base or base_of_config(config),
+                concurrency,
+                user_lm,
+                user_llm,
+                user_llm_args,
+                progress,
+                console,
+            )
+            credited = [r for r in results if r["error"] is None]
+            fix_evidence = fix_evidence_from_reruns(credited)
+            fixed = sum(r["fixed"] for r in credited)
+            notes.append(
+                f"Learning step: {len(results)} re-run(s) within a budget of {rerun_budget}, "
+                f"{fixed} fixed the failure."
+            )
+            if len(credited) < len(results):
+                notes.append(
+                    f"{len(results) - len(credited)} re-run(s) ended in a harness error and give no credit."
+                )
+        else:
+            notes.append("Learning step: no agent-caused failure with a primary error to re-run.")
+
+    trials = Counter(str(r["task_id"]) for r in records)
+    split_counts = Counter(str(r.get("split") or "") for r in records)
+    profile = build_profile(
+        diagnoses,
+        fix_evidence,
+        model=model,
+        domain=domain,
+        split=split_counts.most_common(1)[0][0] or "train",
+        trials=max(trials.values()),
+        task_ids=list(dict.fromkeys(str(r["task_id"]) for r in records)),
+        judge_model=judge_model_name,
+        coverage_threshold=coverage_threshold,
+        budget=budget,
+        prior_weight=prior_weight,
+        notes=notes,
+    )
+    return diagnoses, profile

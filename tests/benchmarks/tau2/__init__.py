@@ -1,0 +1,1 @@
+"""Tests of fama_dspy.benchmarks.tau2 (the τ²-bench harness)."""

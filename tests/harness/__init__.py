@@ -1,1 +1,0 @@
-"""Tests of fama_dspy.harness (the τ²-bench harness)."""
