@@ -30,6 +30,7 @@ from fama_dspy.decision_analysis import diagnose_decision_failures
 
 @dataclass
 class DemoPlan:
+    benchmark: str = "tau2"
     domain: str = "airline"
     base: str = "react"
     train_tasks: int | None = 6
@@ -62,11 +63,11 @@ class DemoResult:
 def run_demo(plan: DemoPlan, lm, out: Path, model: str, console: Console | None = None) -> DemoResult:
     import dspy
 
-    from fama_dspy.benchmarks.tau2.decision_points import iter_decision_points
-    from fama_dspy.commands.bench import BenchPlan, parse_configs, run_bench
-    from fama_dspy.commands.report import print_report
+    from fama_dspy.bench import BenchPlan, parse_configs, run_bench
+    from fama_dspy.benchmarks import get_benchmark
     from fama_dspy.configs import build_agent
     from fama_dspy.decoding import decoding_label
+    from fama_dspy.report.console import print_report
     from fama_dspy.results.decisions import evaluate_decisions, summarize_decisions
 
     console = console or Console()
@@ -74,7 +75,8 @@ def run_demo(plan: DemoPlan, lm, out: Path, model: str, console: Console | None 
     out.mkdir(parents=True, exist_ok=True)
 
     console.rule(f"1/3 baseline '{plan.base}' on {plan.domain} train decision points")
-    points = iter_decision_points(plan.domain, "train", num_tasks=plan.train_tasks)
+    benchmark = get_benchmark(plan.benchmark)
+    points = benchmark.decision_points(plan.domain, "train", num_tasks=plan.train_tasks)
     with dspy.context(lm=lm):
         records = evaluate_decisions(
             build_agent(plan.base, **plan.agent_settings()),
@@ -114,6 +116,7 @@ def run_demo(plan: DemoPlan, lm, out: Path, model: str, console: Console | None 
     result = DemoResult(profile_path=profile_path, profile=profile, train_accuracy=accuracy)
     decisions = run_bench(
         BenchPlan(
+            benchmark=plan.benchmark,
             domain=plan.domain,
             configs=configs,
             modes=("decisions",),
@@ -125,12 +128,14 @@ def run_demo(plan: DemoPlan, lm, out: Path, model: str, console: Console | None 
         out / "test-decisions",
         lm,
         model=model,
+        console=console,
     )
     result.reports["decisions"] = decisions.report
     print_report(decisions.report, console)
     if plan.solo_domain:
         solo = run_bench(
             BenchPlan(
+                benchmark=plan.benchmark,
                 domain=plan.solo_domain,
                 configs=configs,
                 modes=("solo",),
@@ -143,6 +148,7 @@ def run_demo(plan: DemoPlan, lm, out: Path, model: str, console: Console | None 
             out / f"solo-{plan.solo_domain}",
             lm,
             model=model,
+            console=console,
         )
         result.reports["solo"] = solo.report
         print_report(solo.report, console)

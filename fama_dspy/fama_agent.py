@@ -14,8 +14,7 @@ from fama_dspy.decoding import DEFAULT_DECODING, DEFAULT_ID_POLICY, check_decodi
 from fama_dspy.demo_retrieval import DemoPool
 from fama_dspy.errors import ConfigError
 from fama_dspy.lm_calls import record_lm_calls, served_calls, total_usage
-from fama_dspy.specialists import SPECIALISTS, normalize_codes
-from fama_dspy.specialists.verifier import ActionVerifier
+from fama_dspy.specialists import SPECIALISTS, TUNABLES, normalize_codes
 
 REVISION_FEEDBACK = "Your proposed action `{action}` was rejected by a check: {reason}\nDecide again."
 #: Version of the "fama_program" block a saved agent carries (``fama_dspy.optimizers.program``).
@@ -43,9 +42,10 @@ def check_gates(gates: dict | None, specialists) -> dict[str, str]:
     out: dict[str, str] = {}
     for code, gate in (gates or {}).items():
         key = str(code).strip().lower()
-        if key == "ver":
+        if key in SPECIALISTS and not SPECIALISTS[key].gateable:
             raise ConfigError(
-                "VER has no gate: it checks the proposed action itself (state-changing calls and repeats)."
+                f"{key.upper()} has no gate"
+                + (": it checks the proposed action itself." if SPECIALISTS[key].checks_action else ".")
             )
         if key not in specialists:
             raise ConfigError(
@@ -61,12 +61,16 @@ def check_gates(gates: dict | None, specialists) -> dict[str, str]:
 class FamaAgent(dspy.Module):
     """A tool-use agent (``base``: "react" or "fc") plus the active specialists.
 
-    Per decision: the context specialists (all active ones but VER) run concurrently and their
-    sections are joined, in registry order, into the agent's ``context``; the agent decides; if VER
-    is active and applies to the action, it checks it, and on FAIL the agent decides once more with
-    the reason as feedback (with ``verify_and_revise=False`` the verdict is only reported). The
-    revised action is not re-checked: one revision bounds the cost. Which actions VER checks is its
-    own ``applies_to``: state-changing tool calls and exact repeats of the last call.
+    Per decision: the context specialists (all active ones but the action checker, VER) run
+    concurrently and their sections are joined, in registry order, into the agent's ``context``; the
+    agent decides; if VER is active and applies to the action, it checks it, and on FAIL the agent
+    decides once more with the reason as feedback (with ``verify_and_revise=False`` the verdict is
+    only reported). The revised action is not re-checked: one revision bounds the cost. Which
+    actions VER checks is its own ``applies_to``: state-changing tool calls and exact repeats of the
+    last call.
+
+    Which specialist is which (LM use, gating, action checking) and their settings (``memory_k``,
+    ``tor_min_chars``: the tunables' names) come from the registry (``fama_dspy.specialists``).
 
     ``gates`` (code -> one of ``GATES``) skips a context specialist on turns where its gate is
     closed: a cheap per-turn activation rule that activation tuning may set. TOR also keeps its own
@@ -135,18 +139,24 @@ class FamaAgent(dspy.Module):
         specialist_adapter = (
             adapter if base == "react" and adapter is not None else JSONModeAdapter(self.decoding)
         )
+        # The keywords above that a specialist takes, by their tunables' registry names (not
+        # verify_and_revise: the orchestrator applies it, after the decision).
+        tuned = {"memory_k": memory_k, "tor_min_chars": tor_min_chars}
         for code in self.active_specialists:
-            if code == "mem":
-                module = SPECIALISTS[code](k=memory_k)
-            elif code == "tor":
-                module = SPECIALISTS[code](adapter=specialist_adapter, min_chars=tor_min_chars)
-            else:
-                module = SPECIALISTS[code](adapter=specialist_adapter)
-            setattr(self, code, module)
+            cls = SPECIALISTS[code]
+            kwargs = {t.arg: tuned[t.name] for t in cls.tunables if t.name in tuned}
+            if cls.calls_lm:
+                kwargs["adapter"] = specialist_adapter
+            setattr(self, code, cls(**kwargs))
 
     @property
     def context_specialists(self) -> tuple[str, ...]:
-        return tuple(c for c in self.active_specialists if c != "ver")
+        return tuple(c for c in self.active_specialists if not SPECIALISTS[c].checks_action)
+
+    @property
+    def action_checker(self) -> str | None:
+        """The active specialist that checks the proposed action (VER), if any; the registry allows one."""
+        return next((c for c in self.active_specialists if SPECIALISTS[c].checks_action), None)
 
     def forward(self, state: DecisionState) -> dspy.Prediction:
         with record_lm_calls() as calls, dspy.track_usage() as usage:
@@ -160,16 +170,17 @@ class FamaAgent(dspy.Module):
             fallback = decision.fallback
             truncations, unseen_rejections = decision.truncations, decision.unseen_id_rejections
             verifier, revised = None, False
-            verifier_module: ActionVerifier | None = getattr(self, "ver", None)
+            checker = self.action_checker
+            verifier_module = getattr(self, checker) if checker else None
             if (
                 verifier_module is not None
                 and not decision.fallback
                 and verifier_module.applies_to(state, action)
             ):
                 check = verifier_module(state=state, action=action)
-                results["ver"] = check
+                results[checker] = check
                 if check.section:
-                    sections["ver"] = check.section
+                    sections[checker] = check.section
                 verifier = {"verdict": check.verdict, "reason": check.reason} if check.verdict else None
                 if check.verdict == "FAIL" and self.verify_and_revise:
                     feedback = REVISION_FEEDBACK.format(action=action.short(), reason=check.reason)
@@ -212,7 +223,7 @@ class FamaAgent(dspy.Module):
         context: the threads see the caller's LM, adapter, callbacks and usage tracker.
         """
         codes = tuple(c for c in self.context_specialists if gate_open(self.gates.get(c, "always"), state))
-        remote = [c for c in codes if c != "mem"]  # MEM needs no LM: run it inline.
+        remote = [c for c in codes if SPECIALISTS[c].calls_lm]  # the others need no LM: run them inline.
         results: dict[str, dspy.Prediction] = {}
         if len(remote) > 1 and self.max_workers > 1:
             with ThreadPoolExecutor(max_workers=min(self.max_workers, len(remote))) as pool:
@@ -223,8 +234,7 @@ class FamaAgent(dspy.Module):
                 results.update((c, f.result()) for c, f in futures.items())
         else:
             results.update((c, getattr(self, c)(state=state)) for c in remote)
-        if "mem" in codes:
-            results["mem"] = self.mem(state=state)
+        results.update((c, getattr(self, c)(state=state)) for c in codes if c not in remote)
         return {c: results[c] for c in codes}
 
     # Numeric settings are not predictor state: save them with it (docs/design.md §6) so a tuned agent reloads whole.
@@ -265,11 +275,13 @@ class FamaAgent(dspy.Module):
             "decoding": self.decoding,
             "id_policy": self.id_policy,
         }
-        if "mem" in self.active_specialists:
-            settings["memory_k"] = self.mem.k
-        if "tor" in self.active_specialists:
-            settings["tor_min_chars"] = self.tor.min_chars
+        for code, t in self._specialist_tunables():
+            settings[t.name] = getattr(getattr(self, code), t.arg)
         return settings
+
+    def _specialist_tunables(self):
+        """(code, tunable) of the active specialists' settings that live on the specialist itself."""
+        return [(c, t) for c in self.active_specialists for t in TUNABLES.get(c, ()) if t.arg is not None]
 
     def _apply_settings(self, saved: dict) -> None:
         # Decoding is how answers are read, not what was tuned: a saved setting applies (a program
@@ -289,7 +301,6 @@ class FamaAgent(dspy.Module):
         self.max_workers = saved.get("max_workers", self.max_workers)
         if "gates" in saved:
             self.gates = check_gates(saved["gates"], self.active_specialists)
-        if "memory_k" in saved and "mem" in self.active_specialists:
-            self.mem.k = saved["memory_k"]
-        if "tor_min_chars" in saved and "tor" in self.active_specialists:
-            self.tor.min_chars = saved["tor_min_chars"]
+        for code, t in self._specialist_tunables():
+            if t.name in saved:
+                setattr(getattr(self, code), t.arg, saved[t.name])

@@ -10,6 +10,10 @@ What a trial sets (``ActivationSpace`` bounds it, ``ActivationConfig`` holds one
   ``FamaAgent``) and TOR's minimum tool-output length;
 - MEM's k and verify-and-revise on/off.
 
+Which gates are searched and the specialists' settings with their ranges are not listed here: each
+specialist declares them (``tune_gate``, ``tunables``) and the registry (``fama_dspy.specialists``)
+collects them, so a new specialist's settings join the search space by themselves.
+
 Objective on train data, from evaluation units run in a fixed order (one unit per task: its
 decision points, or its solo episode): ``quality − cost_weight · tokens_per_item / token_scale``,
 with quality the weighted mean of decision accuracy and solo pass rate. Tokens are estimated from
@@ -40,7 +44,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -57,7 +61,7 @@ from fama_dspy.analysis.selection import prior_relation, select_specialists
 from fama_dspy.analysis.taxonomy import CATEGORIES, SPECIALIST_CODES
 from fama_dspy.errors import ConfigError
 from fama_dspy.fama_agent import GATES, FamaAgent
-from fama_dspy.specialists import normalize_codes
+from fama_dspy.specialists import REGISTRY, TUNABLES, Tunable, normalize_codes
 
 SETUP_ATTR = "fama_setup"
 RETRY_ATTR = "retry_of"
@@ -67,21 +71,37 @@ KINDS = ("decisions", "episodes")
 # ----------------------------------------------------------------------------- the search space
 
 
+def registry_settings() -> dict[str, tuple]:
+    """Every specialist's tunable settings, name -> its declared ``(low, high)`` or choices."""
+    return {t.name: t.bounds for tunables in TUNABLES.values() for t in tunables}
+
+
 @dataclass(frozen=True)
 class ActivationSpace:
-    """Bounds of what a trial may set (see the module docstring)."""
+    """Bounds of what a trial may set (see the module docstring).
+
+    ``settings``: the specialists' tunables a trial draws, name -> bounds (default: all of them,
+    with their declared bounds; one left out keeps its default). The name is the Optuna parameter.
+    """
 
     specialists: tuple[str, ...] = SPECIALIST_CODES
     threshold: tuple[float, float] = (0.05, 1.0)
     coverage_threshold: tuple[float, float] = (0.5, 1.0)
     budget: tuple[int, int] = (0, 3)
-    memory_k: tuple[int, int] = (1, 8)
-    tor_min_chars: tuple[int, int] = (200, 3000)
-    gated: tuple[str, ...] = ("dce", "tsa", "pln")
-    verify_and_revise: tuple[bool, ...] = (True, False)
+    gated: tuple[str, ...] = REGISTRY.tuned_gates
+    settings: dict[str, tuple] = field(default_factory=registry_settings)
+
+    def __post_init__(self) -> None:
+        for name in self.settings:
+            REGISTRY.tunable(name)  # an unknown name fails here, not halfway through a study
+            if name in {f.name for f in fields(self)}:
+                raise ConfigError(f"Tunable {name!r} clashes with a field of the activation space.")
 
     def as_dict(self) -> dict[str, Any]:
-        return json.loads(json.dumps(asdict(self)))
+        # Settings sit at the top level, as the fields they replaced did: a study compares this
+        # record with the one it was started with, so existing studies still resume.
+        data = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "settings"}
+        return json.loads(json.dumps({**data, **self.settings}))
 
 
 DEFAULT_SPACE = ActivationSpace()
@@ -89,13 +109,13 @@ DEFAULT_SPACE = ActivationSpace()
 
 @dataclass
 class ActivationConfig:
+    """One draw of the space. ``settings``: the specialists' tunables by name (``FamaAgent`` keywords)."""
+
     coverage_threshold: float
     budget: int
     thresholds: dict[str, float]
-    memory_k: int
-    tor_min_chars: int
     gates: dict[str, str]
-    verify_and_revise: bool
+    settings: dict[str, Any] = field(default_factory=dict)
 
     def specialists(self, profile: Any) -> list[str]:
         return activation_set(profile, self.coverage_threshold, self.budget, self.thresholds)
@@ -105,28 +125,37 @@ class ActivationConfig:
         active = list(normalize_codes(specialists))
         return {
             "specialists": active,
-            "memory_k": self.memory_k,
-            "tor_min_chars": self.tor_min_chars,
+            **self.settings,
             "gates": {c: g for c, g in self.gates.items() if c in active},
-            "verify_and_revise": self.verify_and_revise,
         }
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        # Flat, as saved programs' metadata has always had it.
+        data = asdict(self)
+        settings = data.pop("settings")
+        return {**data, **settings}
+
+
+def suggest_setting(trial: optuna.Trial, tunable: Tunable, bounds: tuple) -> Any:
+    """One specialist setting, drawn within ``bounds`` as its declared kind (and scale) says."""
+    if tunable.kind == "choice":
+        return trial.suggest_categorical(tunable.name, list(bounds))
+    suggest = trial.suggest_int if tunable.kind == "int" else trial.suggest_float
+    return suggest(tunable.name, *bounds, log=tunable.log)
 
 
 def suggest_config(trial: optuna.Trial, space: ActivationSpace) -> ActivationConfig:
     thresholds = {s: trial.suggest_float(f"threshold_{s}", *space.threshold) for s in space.specialists}
     gates = {c: trial.suggest_categorical(f"gate_{c}", list(GATES)) for c in space.gated}
-    return ActivationConfig(
-        coverage_threshold=trial.suggest_float("coverage_threshold", *space.coverage_threshold),
-        budget=trial.suggest_int("budget", *space.budget),
-        thresholds=thresholds,
-        memory_k=trial.suggest_int("memory_k", *space.memory_k),
-        tor_min_chars=trial.suggest_int("tor_min_chars", *space.tor_min_chars, log=True),
-        gates=gates,
-        verify_and_revise=trial.suggest_categorical("verify_and_revise", list(space.verify_and_revise)),
-    )
+    coverage_threshold = trial.suggest_float("coverage_threshold", *space.coverage_threshold)
+    budget = trial.suggest_int("budget", *space.budget)
+    # The sampler's random stream is consumed in call order: settings are drawn in name order,
+    # which is the order they were drawn in before the registry, so a seed draws what it always did.
+    settings = {
+        name: suggest_setting(trial, REGISTRY.tunable(name), bounds)
+        for name, bounds in sorted(space.settings.items())
+    }
+    return ActivationConfig(coverage_threshold, budget, thresholds, gates, settings)
 
 
 def config_from_params(params: dict[str, Any], space: ActivationSpace) -> ActivationConfig:

@@ -53,7 +53,9 @@ FEATURES = datasets.Features(
 )
 
 
-def guard_split(split: str | None, allow_test: bool = False, domain: str | None = None) -> str | None:
+def guard_split(
+    split: str | None, allow_test: bool = False, domain: str | None = None, benchmark: Any = "tau2"
+) -> str | None:
     """Refuse a split that holds test tasks unless ``allow_test``; return ``split`` unchanged.
 
     Without ``domain``: "test" and the names meaning every task (None, "", "all", "base", "full")
@@ -72,11 +74,12 @@ def guard_split(split: str | None, allow_test: bool = False, domain: str | None 
                 f"Split {split!r} includes the test tasks; use 'train' (or give the domain to check the split), or {hint}."
             )
         return split
-    from fama_dspy.benchmarks.tau2.tasks import normalize_split, task_splits
+    from fama_dspy.benchmarks import get_benchmark
 
-    splits = task_splits(domain)
+    benchmark = get_benchmark(benchmark)
+    splits = benchmark.splits(domain)
     test_ids = set(splits.get("test", []))
-    chosen = set(splits[normalize_split(domain, split)])
+    chosen = set(splits[benchmark.normalize_split(domain, split)])
     overlap = chosen & test_ids
     if overlap:
         raise ConfigError(
@@ -128,13 +131,17 @@ def build_decision_dataset(
     solo: bool = False,
     confirm_writes: bool = True,
     allow_test_split: bool = False,
+    benchmark: Any = "tau2",
 ) -> datasets.Dataset:
-    """Decision points of the selected tasks (gold replay, no LM) as a dataset."""
-    guard_split(split, allow_test_split, domain=domain)
-    from fama_dspy.benchmarks.tau2.decision_points import iter_decision_points
+    """Decision points of the selected tasks (gold replay, no LM) as a dataset; ``benchmark``: a
+    registry name or a ``Benchmark``."""
+    guard_split(split, allow_test_split, domain=domain, benchmark=benchmark)
+    from fama_dspy.benchmarks import get_benchmark
 
-    points = iter_decision_points(
-        domain, split, task_ids=task_ids, num_tasks=num_tasks, solo=solo, confirm_writes=confirm_writes
+    # The confirmation exchange before writes is a view option of benchmarks that have one (τ²).
+    view = {} if confirm_writes else {"confirm_writes": False}
+    points = get_benchmark(benchmark).decision_points(
+        domain, split, task_ids=task_ids, num_tasks=num_tasks, solo=solo, **view
     )
     return decision_dataset(
         points, _build_parameters(domain, split, task_ids, num_tasks, solo, confirm_writes)

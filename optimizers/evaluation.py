@@ -15,17 +15,9 @@ from typing import Any
 import dspy
 from fama_dspy.optimizers.metric import exact_metric
 
-from fama_dspy.errors import EndpointUnreachableError
+from fama_dspy.results.fatal import is_endpoint_failure
 
 Scorer = Callable[[Any], list[float]]
-
-
-def _is_connection_failure(exc: BaseException) -> bool:
-    while exc is not None:
-        if isinstance(exc, (ConnectionError, EndpointUnreachableError)):
-            return True
-        exc = exc.__cause__ or exc.__context__
-    return False
 
 
 def decision_scores(
@@ -44,7 +36,7 @@ def decision_scores(
         try:
             pred = agent(**example.inputs())
         except Exception as exc:
-            if _is_connection_failure(exc):
+            if is_endpoint_failure(exc):
                 raise
             return 0.0
         score = metric(example, pred)
@@ -78,27 +70,30 @@ def solo_episode_rewards(
     max_steps: int = 30,
     concurrency: int = 1,
     progress: bool = False,
+    benchmark: Any = "tau2",
 ) -> list[float]:
-    """τ² rewards of solo episodes (the agent gets the ticket, no user), one per (trial, task).
+    """The benchmark's rewards of solo episodes (the agent gets the ticket, no user), one per (trial, task).
 
     Results go to ``<out>/episodes.jsonl`` under ``config_name`` and are resumed from there, so
     ``config_name`` must identify the program (``solo_episode_scorer`` adds its digest).
     """
-    from fama_dspy.benchmarks.tau2.runner import run_episodes
+    from fama_dspy.benchmarks import EpisodeRequest, get_benchmark
 
-    records = run_episodes(
+    records = get_benchmark(benchmark).run_episodes(
+        EpisodeRequest(
+            domain=domain,
+            out=Path(out),
+            config_name=config_name,
+            split=split,
+            task_ids=list(task_ids) if task_ids is not None else None,
+            num_tasks=num_tasks,
+            trials=trials,
+            max_steps=max_steps,
+            concurrency=concurrency,
+            solo=True,
+            progress=progress,
+        ),
         lambda: agent,
-        domain=domain,
-        out=out,
-        config_name=config_name,
-        split=split,
-        task_ids=task_ids,
-        num_tasks=num_tasks,
-        trials=trials,
-        max_steps=max_steps,
-        concurrency=concurrency,
-        solo=True,
-        progress=progress,
     )
     return [float(r.get("reward") or 0.0) for r in records]
 

@@ -457,12 +457,12 @@ def tune_program_activation(
     )
     units = decision_units(to_examples(ds), num_threads=num_threads)
     if solo_domain is not None:
-        from fama_dspy.benchmarks.tau2.tasks import load_tasks
+        from fama_dspy.benchmarks import get_benchmark
 
         solo_ids = (
             list(solo_task_ids)
             if solo_task_ids is not None
-            else [t.id for t in load_tasks(solo_domain, solo_split, num_tasks=solo_num_tasks, solo=True)]
+            else get_benchmark().task_ids(solo_domain, solo_split, num_tasks=solo_num_tasks, solo=True)
         )
         units += solo_episode_units(
             solo_domain, solo_ids, split=solo_split, trials=solo_trials, max_steps=solo_max_steps

@@ -259,3 +259,46 @@ def test_from_profile_activates_the_recommended_subset(tmp_path):
         assert agent.program_info["profile"]["recommended"] == ["dce", "mem"]
     with pytest.raises(ConfigError):
         FamaAgent.from_profile({"category_counts": {}})
+
+
+# What FamaAgent built for each code before the registry: class, adapter (shared or none), settings.
+BUILT = {
+    "dce": ("DomainConstraintExtractor", True, {"max_rules": 5}),
+    "tsa": ("ToolSuggester", True, {"max_tools": 2}),
+    "tor": ("ToolOutputReformatter", True, {"min_chars": 900, "max_facts": 8}),
+    "pln": ("Planner", True, {"max_steps": 6}),
+    "ver": ("ActionVerifier", True, {"scope": "writes", "reject_repeats": True}),
+    "mem": ("RequestMemory", False, {"k": 2, "max_calls": 6, "max_ids": 12}),
+}
+
+
+@pytest.mark.parametrize("code", list(BUILT))
+def test_each_specialist_is_built_as_before(code):
+    from fama_dspy.adapters import JSONModeAdapter
+
+    name, has_adapter, attrs = BUILT[code]
+    agent = FamaAgent(specialists=[code], memory_k=2, tor_min_chars=900, decoding="json")
+    module = getattr(agent, code)
+    assert type(module).__name__ == name
+    assert {k: getattr(module, k) for k in attrs} == attrs
+    adapter = getattr(module, "adapter", None)
+    assert (adapter is not None) == has_adapter
+    if has_adapter:  # the specialists' own JSON-mode adapter, following the agent's decoding
+        assert isinstance(adapter, JSONModeAdapter) and adapter.decoding == "json"
+        assert adapter is not agent.agent.adapter
+    shared = JSONModeAdapter("json")
+    react = FamaAgent(specialists=[code], adapter=shared)
+    assert (getattr(getattr(react, code), "adapter", None) is shared) == has_adapter
+    assert react.context_specialists == (() if code == "ver" else (code,))
+    assert react.action_checker == ("ver" if code == "ver" else None)
+
+
+def test_every_tunable_with_a_public_name_is_an_agent_keyword_with_the_same_default():
+    import inspect
+
+    from fama_dspy.specialists import TUNABLES
+
+    params = inspect.signature(FamaAgent.__init__).parameters
+    for tunables in TUNABLES.values():
+        for t in tunables:
+            assert params[t.name].default == t.default, t.name

@@ -20,13 +20,9 @@ from typing import NamedTuple
 from fama_dspy.analysis.taxonomy import CATEGORIES, LLM_FREE_SPECIALISTS, SPECIALIST_CODES
 from fama_dspy.errors import ConfigError
 
-#: docs/design.md §3: the natural error→specialist links, a prior to be learned from data.
-ERROR_TO_SPECIALISTS: dict[str, list[str]] = {
-    "DPV": ["dce", "ver"],
-    "WRCO": ["tor"],
-    "CM": ["tsa", "pln", "mem"],
-    "IFU": ["pln", "mem", "ver"],
-}
+# docs/design.md §3: the natural error→specialist links, a prior to be learned from data. Each
+# specialist declares the categories it mitigates; the registry gathers them per category.
+from fama_dspy.specialists.registry import ERROR_TO_SPECIALISTS
 
 Relation = dict[str, dict[str, float]]
 _EPS = 1e-9

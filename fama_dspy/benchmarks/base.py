@@ -100,8 +100,10 @@ class Benchmark(Protocol):
         task_ids: Sequence[str] | None = None,
         num_tasks: int | None = None,
         solo: bool = False,
+        **view: Any,
     ) -> list[DecisionPoint]:
-        """The gold decision points of the selected tasks, in task order then gold order."""
+        """The gold decision points of the selected tasks, in task order then gold order (``view``: the
+        benchmark's own view options)."""
         ...
 
     def default_seeds(self, trials: int) -> list[int]:

@@ -114,12 +114,19 @@ def _run_split(run_dir: Path) -> str | None:
     return entries[-1]["split"] if entries else None
 
 
+def _run_benchmark(run_dir: Path) -> str:
+    """The benchmark a run was made on: the bench manifest's, else τ² (runs made before benchmarks were named)."""
+    from fama_dspy.report.manifest import read_manifest
+
+    return (read_manifest(run_dir) or {}).get("benchmark") or "tau2"
+
+
 def decision_run_command(args: argparse.Namespace) -> int:
     """``fama analyze`` on a decision-level run: rule diagnosis, counterfactual re-runs, the profile."""
     import dspy
 
-    from fama_dspy.benchmarks.tau2.analyze import default_profile_path
-    from fama_dspy.benchmarks.tau2.decision_points import iter_decision_points
+    from fama_dspy.analysis.runs import default_profile_path
+    from fama_dspy.benchmarks import get_benchmark
     from fama_dspy.configs import build_agent
     from fama_dspy.decision_analysis import counterfactual_profile
     from fama_dspy.errors import ConfigError
@@ -145,7 +152,8 @@ def decision_run_command(args: argparse.Namespace) -> int:
     domain = records[0]["domain"]
     solo = bool(records[0].get("solo"))
     task_ids = sorted({r["task_id"] for r in records})
-    points = {p.id: p for p in iter_decision_points(domain, "base", task_ids=task_ids, solo=solo)}
+    benchmark = get_benchmark(_run_benchmark(args.run_dir))
+    points = {p.id: p for p in benchmark.decision_points(domain, "base", task_ids=task_ids, solo=solo)}
     model_spec, api_base = _agent_model(args)
     model = _model_name(model_spec, api_base, args.api_key)
     base = args.base or ("fc" if config.startswith("fc") or "[fc:" in config else "react")
@@ -197,12 +205,8 @@ def decision_run_command(args: argparse.Namespace) -> int:
 
 
 def run_command(args: argparse.Namespace) -> int:
-    from fama_dspy.benchmarks.tau2.analyze import (
-        analyze_run,
-        default_profile_path,
-        load_diagnosis_rows,
-        select_run,
-    )
+    from fama_dspy.analysis.runs import default_profile_path, load_diagnosis_rows, select_run
+    from fama_dspy.benchmarks import get_benchmark
 
     if (args.run_dir / "decisions.jsonl").exists() and not (args.run_dir / "episodes.jsonl").exists():
         return decision_run_command(args)
@@ -247,7 +251,8 @@ def run_command(args: argparse.Namespace) -> int:
         f"[bold]Failure analysis[/bold] of {escape(str(args.run_dir))} · {escape(config)} · {domain} · "
         f"agent model {escape(model)} · judges {escape(judge_name)}"
     )
-    diagnoses, profile = analyze_run(
+    benchmark = get_benchmark(_run_benchmark(args.run_dir))
+    diagnoses, profile = benchmark.analyze_run(
         args.run_dir,
         judge_lm,
         judge_name,

@@ -3,16 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import warnings
-from collections.abc import Callable
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 
-from fama_dspy.decoding import decoding_label
-from fama_dspy.errors import ConfigError
-
-AGENT_CHOICES = ("react", "fc", "irma", "fama", "fama-compiled", "tau2-llm-agent")
+from fama_dspy.bench.agents import AGENT_CHOICES, AgentChoice, AgentSpec, resolve_agent
+from fama_dspy.benchmarks import DEFAULT_BENCHMARK, available_benchmarks
 
 
 def add_model_args(parser: argparse.ArgumentParser) -> None:
@@ -25,7 +18,15 @@ def add_model_args(parser: argparse.ArgumentParser) -> None:
 
 def add_task_args(parser: argparse.ArgumentParser, default_domain: str | None = "mock") -> None:
     group = parser.add_argument_group("tasks")
-    group.add_argument("--domain", default=default_domain, choices=["airline", "retail", "telecom", "mock"])
+    group.add_argument(
+        "--benchmark",
+        default=DEFAULT_BENCHMARK,
+        choices=available_benchmarks(),
+        help=f"benchmark the tasks come from (default {DEFAULT_BENCHMARK})",
+    )
+    group.add_argument(
+        "--domain", default=default_domain, help="the benchmark's domain (τ²: airline, retail, telecom, mock)"
+    )
     group.add_argument("--split", default="train", help="train | test | base (mock has one split)")
     group.add_argument("--task-ids", default=None, help="comma-separated task ids (overrides --num-tasks)")
     group.add_argument("--num-tasks", type=int, default=None, help="first N tasks of the split")
@@ -77,99 +78,22 @@ def make_lm_from_args(args: argparse.Namespace):
     return make_lm(args.model, api_base=args.api_base, api_key=args.api_key, temperature=args.temperature)
 
 
-@dataclass
-class AgentChoice:
-    """What to run: a fama-dspy agent factory, or τ²'s reference agent."""
-
-    name: str
-    factory: Callable[[], Any] | None = None
-    tau2_llm: bool = False
-    description: str = ""
-
-
-def _profile_subset(path: str, model: str, domain: str | None) -> list[str]:
-    from fama_dspy.analysis.profile import FailureProfile
-
-    profile = FailureProfile.load(path)
-    if domain is not None:
-        profile.check_compatible(model, domain)  # warns when made for another model/domain
-    if not profile.recommended:
-        warnings.warn(
-            f"profile {path} recommends no specialists; FAMA runs as its bare base agent", stacklevel=2
-        )
-    return list(profile.recommended)
+def agent_spec_from_args(args: argparse.Namespace) -> AgentSpec:
+    """The agent options (``add_agent_args``) as the library's typed configuration."""
+    return AgentSpec(
+        agent=args.agent,
+        base=args.base,
+        specialists=args.specialists,
+        profile=args.profile,
+        program=args.program,
+        memory_k=args.memory_k,
+        verify_and_revise=not args.no_verify_revise,
+        name=args.name,
+        decoding=getattr(args, "decoding", None),
+        id_policy=getattr(args, "id_policy", None),
+    )
 
 
 def agent_choice(args: argparse.Namespace, domain: str | None = None) -> AgentChoice:
     """Turn the agent options into a named configuration (the name goes into every record)."""
-    choice = _agent_choice(args, domain)
-    decoding, id_policy = getattr(args, "decoding", None), getattr(args, "id_policy", None)
-    if not args.name and not choice.tau2_llm:
-        choice.name += decoding_label(decoding, id_policy)
-    return choice
-
-
-def _agent_choice(args: argparse.Namespace, domain: str | None = None) -> AgentChoice:
-    from fama_dspy.configs import build_agent
-
-    kw: dict[str, Any] = {}
-    if getattr(args, "decoding", None):
-        kw["decoding"] = args.decoding
-    if getattr(args, "id_policy", None):
-        kw["id_policy"] = args.id_policy
-    if args.memory_k is not None:
-        kw["memory_k"] = args.memory_k
-    if args.no_verify_revise:
-        kw["verify_and_revise"] = False
-    agent = args.agent
-    if agent == "tau2-llm-agent":
-        return AgentChoice(
-            name=args.name or "tau2-llm-agent", tau2_llm=True, description="τ²'s reference llm_agent"
-        )
-    if agent == "fama-compiled" or args.program:
-        if not args.program:
-            raise ConfigError("--agent fama-compiled needs --program <compiled program JSON>")
-        from fama_dspy.optimizers.program import load_program
-
-        path = Path(args.program)
-        overrides = {k: kw[k] for k in ("decoding", "id_policy") if k in kw}
-        load_program(path, **overrides)  # fail now, with a clear error, rather than in the first episode
-        name = args.name or f"fama-compiled[{path.stem}]"
-        return AgentChoice(
-            name=name, factory=lambda: load_program(path, **overrides), description=f"compiled program {path}"
-        )
-    if agent in ("react", "fc"):
-        if args.specialists or args.profile:
-            raise ConfigError(
-                f"--agent {agent} has no specialists; use --agent fama --base {agent} to add some"
-            )
-        return AgentChoice(
-            name=args.name or agent,
-            factory=lambda: build_agent(agent, **kw),
-            description=f"{agent} base agent",
-        )
-    base = args.base or "react"
-    if agent == "irma":
-        return AgentChoice(
-            name=args.name or f"irma[{base}]",
-            factory=lambda: build_agent("irma", base=base, **kw),
-            description=f"IRMA-style (MEM+DCE+TSA, follow-up prompting) on {base}",
-        )
-    if args.profile and args.specialists:
-        raise ConfigError("give either --specialists or --profile, not both")
-    if args.profile:
-        subset = _profile_subset(args.profile, args.model, domain)
-        source = f"profile {Path(args.profile).name}"
-    elif args.specialists:
-        from fama_dspy.specialists import normalize_codes
-
-        subset = list(normalize_codes(args.specialists))
-        source = "explicit subset"
-    else:
-        raise ConfigError("--agent fama needs --specialists (e.g. dce,mem) or --profile <profile JSON>")
-    label = "+".join(subset) or "none"
-    return AgentChoice(
-        name=args.name or f"fama[{base}:{label}]",
-        factory=lambda: build_agent("fama", base=base, specialists=subset, **kw),
-        description=f"FAMA on {base} with {label} ({source})",
-    )
+    return resolve_agent(agent_spec_from_args(args), args.model, domain=domain)

@@ -6,13 +6,11 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any
 
 from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
 
 from fama_dspy.errors import ConfigError
+from fama_dspy.report.console import print_report
 
 console = Console(width=None if sys.stdout.isatty() else 200)
 
@@ -65,40 +63,6 @@ def load_failure_categories(path: Path | None) -> dict[str, dict[str, int]] | No
     if not isinstance(data, dict) or not all(isinstance(v, dict) for v in data.values()):
         raise ConfigError(f"{path}: expected a JSON object {{config: {{category: count}}}}")
     return {str(c): {str(k): int(n) for k, n in counts.items()} for c, counts in data.items()}
-
-
-def _table(title: str, header: list[str], cells: list[list[str]]) -> Table:
-    table = Table(title=escape(title))
-    for i, column in enumerate(header):
-        # Config names hold brackets (fama[react:dce+mem]): escaped, or rich reads them as markup.
-        table.add_column(
-            escape(column), justify="left" if i < 2 or column == "termination" else "right", no_wrap=i == 0
-        )
-    for row in cells:
-        table.add_row(*(escape(cell) for cell in row))
-    return table
-
-
-def print_summary(summary: dict[str, Any], out: Console | None = None) -> None:
-    """The main tables (episodes per setting, decisions) and the noise notes."""
-    from fama_dspy.report.tables import decision_table_cells, episode_table_cells, group_rows
-
-    out = out or console
-    for setting, rows in group_rows(summary["episodes"]).items():
-        out.print(_table(f"Episodes · {setting}", *episode_table_cells(rows, compact=True)))
-    for setting, rows in group_rows(summary["decisions"]).items():
-        out.print(_table(f"Decisions · {setting}", *decision_table_cells(rows, compact=True)))
-    for note in summary["notes"]:
-        out.print(f"[dim]• {escape(note)}[/dim]")  # notes name configurations: brackets are not markup
-
-
-def print_report(report: Path, out: Console | None = None) -> None:
-    """Print the tables of a written report (from its summary.json) and where the report is."""
-    from fama_dspy.report.writer import SUMMARY_JSON
-
-    out = out or console
-    print_summary(json.loads((report.parent / SUMMARY_JSON).read_text(encoding="utf-8")), out)
-    out.print(f"report: {report}")
 
 
 def report_command(args: argparse.Namespace) -> int:

@@ -55,12 +55,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def _episodes(args: argparse.Namespace, lm) -> int:
     import dspy
 
-    from fama_dspy.benchmarks.tau2.runner import run_episodes
-    from fama_dspy.benchmarks.tau2.tasks import SOLO_DOMAINS
+    from fama_dspy.benchmarks import EpisodeRequest, get_benchmark
     from fama_dspy.results.summary import print_summaries, summarize_groups
 
+    benchmark = get_benchmark(args.benchmark)
     choice = agent_choice(args, domain=args.domain)
-    solo = args.solo if args.solo is not None else args.domain in SOLO_DOMAINS
+    solo = args.solo if args.solo is not None else args.domain in benchmark.solo_domains
     seeds = [args.seed + i for i in range(args.trials)] if args.seed is not None else None
     user_kwargs: dict = {}
     if not solo and args.user in ("fama", "tau2"):
@@ -72,34 +72,37 @@ def _episodes(args: argparse.Namespace, lm) -> int:
             user_kwargs = {"user_llm": llm, "user_llm_args": llm_args}
         else:
             user_kwargs = {"user_lm": lm if user_spec == args.model else make_lm(user_spec)}
-    agent_kwargs: dict = {"agent_factory": choice.factory}
+    extra: dict = {}
     if choice.tau2_llm:
         from fama_dspy.lm import resolve
 
         llm, llm_args = resolve(args.model, api_base=args.api_base, api_key=args.api_key).tau2_llm(
             args.temperature
         )
-        agent_kwargs = {"agent_llm": llm, "agent_llm_args": llm_args}
+        extra = {"agent_llm": llm, "agent_llm_args": llm_args}
     console.print(
         f"[bold]{choice.name}[/bold]: {choice.description}; model {args.model}; "
         f"{args.domain} {args.split}{' solo' if solo else f' with user {args.user}'}"
     )
     with dspy.context(lm=lm):
-        records = run_episodes(
-            **agent_kwargs,
-            config_name=choice.name,
-            domain=args.domain,
-            split=args.split,
-            task_ids=task_ids_arg(args),
-            num_tasks=args.num_tasks,
-            trials=args.trials,
-            seeds=seeds,
-            max_steps=args.max_steps,
-            concurrency=args.concurrency,
-            solo=solo,
-            user=args.user,
-            out=args.out,
-            **user_kwargs,
+        records = benchmark.run_episodes(
+            EpisodeRequest(
+                config_name=choice.name,
+                domain=args.domain,
+                split=args.split,
+                task_ids=task_ids_arg(args),
+                num_tasks=args.num_tasks,
+                trials=args.trials,
+                seeds=seeds,
+                max_steps=args.max_steps,
+                concurrency=args.concurrency,
+                solo=solo,
+                user=args.user,
+                out=args.out,
+                **user_kwargs,
+                extra=extra,
+            ),
+            None if choice.tau2_llm else choice.factory,
         )
     print_summaries(summarize_groups(records), console=console, title=f"{choice.name} · {args.domain}")
     _print_cache_stats(lm)
@@ -110,8 +113,8 @@ def _episodes(args: argparse.Namespace, lm) -> int:
 def _decisions(args: argparse.Namespace, lm) -> int:
     import dspy
 
-    from fama_dspy.benchmarks.tau2.decision_points import iter_decision_points
-    from fama_dspy.commands.bench import TrialRollouts
+    from fama_dspy.bench.trials import TrialRollouts
+    from fama_dspy.benchmarks import get_benchmark
     from fama_dspy.results.decisions import (
         RECOMMENDED_POINTS,
         decision_table,
@@ -124,7 +127,7 @@ def _decisions(args: argparse.Namespace, lm) -> int:
         from fama_dspy.errors import ConfigError
 
         raise ConfigError("decision-level evaluation runs fama-dspy agents; τ²'s llm_agent needs episodes")
-    points = iter_decision_points(
+    points = get_benchmark(args.benchmark).decision_points(
         args.domain, args.split, task_ids=task_ids_arg(args), num_tasks=args.num_tasks, solo=bool(args.solo)
     )
     if len(points) < RECOMMENDED_POINTS:
@@ -187,6 +190,7 @@ def _log_invocation(args: argparse.Namespace) -> None:
         "api_base": args.api_base,
         "temperature": args.temperature,
         "mode": args.mode,
+        "benchmark": args.benchmark,
         "domain": args.domain,
         "split": args.split,
         "versions": package_versions(),

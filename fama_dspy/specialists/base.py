@@ -1,6 +1,9 @@
-"""What every LLM specialist shares: its adapter, fail-soft prediction and section rendering."""
+"""What every specialist shares: the metadata the registry reads and its section rendering; for the
+LLM specialists also their adapter and fail-soft prediction."""
 
 from __future__ import annotations
+
+from typing import ClassVar
 
 import dspy
 import pydantic
@@ -9,6 +12,7 @@ from dspy.utils.exceptions import AdapterParseError
 from fama_dspy.adapters import JSONModeAdapter
 from fama_dspy.conversation import DecisionState, render_messages
 from fama_dspy.decoding import SPECIALIST_MAX_TOKENS
+from fama_dspy.specialists.tunable import Tunable
 
 #: Cap on one rendered item: a runaway line should not flood the tool-use prompt.
 MAX_ITEM_CHARS = 300
@@ -31,10 +35,35 @@ def clean_items(items, limit: int) -> list[str]:
 
 
 class Specialist(dspy.Module):
-    """Base of the LLM specialists. ``code`` is the registry key, ``title`` the section header."""
+    """Base of every specialist. The class attributes are its registry entry (``specialists.registry``):
 
-    code = ""
-    title = ""
+    - ``code``: the registry key, also the attribute name in ``FamaAgent``; ``title``: the section header;
+    - ``calls_lm``: whether it makes an LM call (then its constructor takes ``adapter``); the free
+      ones cost nothing at decision time, which the selection prefers;
+    - ``checks_action``: it checks the proposed action after the decision instead of writing
+      context before it;
+    - ``gateable``: whether ``FamaAgent`` may skip it on some turns (a per-turn gate);
+    - ``tune_gate``: whether activation tuning searches its gate; off when a gate would save no LM
+      call, or when a setting of its own already decides when it runs;
+    - ``mitigates``: the error categories (docs/design.md §2) it addresses in the prior of §3;
+    - ``tunables``: its settings that tuning may change (``Tunable``).
+    """
+
+    code: ClassVar[str] = ""
+    title: ClassVar[str] = ""
+    calls_lm: ClassVar[bool] = True
+    checks_action: ClassVar[bool] = False
+    gateable: ClassVar[bool] = True
+    tune_gate: ClassVar[bool] = True
+    mitigates: ClassVar[tuple[str, ...]] = ()
+    tunables: ClassVar[tuple[Tunable, ...]] = ()
+
+    def section(self, lines: list[str]) -> str:
+        return f"## {self.title}\n" + "\n".join(lines) if lines else ""
+
+
+class LMSpecialist(Specialist):
+    """Base of the LLM specialists: structured outputs through ``adapter``, fail-soft prediction."""
 
     def __init__(self, adapter: dspy.Adapter | None = None):
         super().__init__()
@@ -47,6 +76,3 @@ class Specialist(dspy.Module):
                 return predictor(**inputs, config={"max_tokens": SPECIALIST_MAX_TOKENS}), ""
         except (AdapterParseError, pydantic.ValidationError) as exc:
             return None, f"{type(exc).__name__}: {str(exc)[:300]}"
-
-    def section(self, lines: list[str]) -> str:
-        return f"## {self.title}\n" + "\n".join(lines) if lines else ""

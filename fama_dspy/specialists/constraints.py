@@ -6,12 +6,13 @@ import dspy
 
 from fama_dspy.conversation import DecisionState
 from fama_dspy.signatures.constraints import ExtractConstraints
-from fama_dspy.specialists.base import Specialist, clean_items, transcript
+from fama_dspy.specialists.base import LMSpecialist, clean_items, transcript
 
 
-class DomainConstraintExtractor(Specialist):
+class DomainConstraintExtractor(LMSpecialist):
     code = "dce"
     title = "Policy checklist (DCE)"
+    mitigates = ("DPV",)
 
     def __init__(self, adapter: dspy.Adapter | None = None, max_rules: int = 5):
         super().__init__(adapter)

@@ -15,7 +15,8 @@ import dspy
 
 from fama_dspy.conversation import DecisionState, ToolCall
 from fama_dspy.identifiers import render_seen, seen_identifiers
-from fama_dspy.specialists.base import MAX_ITEM_CHARS
+from fama_dspy.specialists.base import MAX_ITEM_CHARS, Specialist
+from fama_dspy.specialists.tunable import Tunable
 
 
 def _clip(text: str, limit: int) -> str:
@@ -37,9 +38,14 @@ def tool_calls_with_outcome(state: DecisionState) -> list[tuple[ToolCall, str]]:
     return out
 
 
-class RequestMemory(dspy.Module):
+class RequestMemory(Specialist):
     code = "mem"
     title = "User requests so far (MEM)"
+    calls_lm = False
+    mitigates = ("CM", "IFU")
+    # Without an LM call, skipping it on some turns would save nothing and only drop context.
+    tune_gate = False
+    tunables = (Tunable("memory_k", "int", default=4, arg="k", low=1, high=8),)
 
     def __init__(self, k: int = 4, max_calls: int = 6, max_ids: int = 12):
         super().__init__()
@@ -63,9 +69,8 @@ class RequestMemory(dspy.Module):
         if ids:
             lines.append("Ids seen so far (use only these; look up or ask for any other):")
             lines += ids
-        section = f"## {self.title}\n" + "\n".join(lines) if lines else ""
         return dspy.Prediction(
-            section=section,
+            section=self.section(lines),
             user_turns=turns,
             tool_calls=[c.name for c, _ in calls],
             ids_seen=len(ids),

@@ -6,12 +6,13 @@ import dspy
 
 from fama_dspy.conversation import DecisionState, render_tools
 from fama_dspy.signatures.planning import PlanSteps
-from fama_dspy.specialists.base import Specialist, clean_items, transcript
+from fama_dspy.specialists.base import LMSpecialist, clean_items, transcript
 
 
-class Planner(Specialist):
+class Planner(LMSpecialist):
     code = "pln"
     title = "Plan of remaining steps (PLN)"
+    mitigates = ("CM", "IFU")
 
     def __init__(self, adapter: dspy.Adapter | None = None, max_steps: int = 6):
         super().__init__(adapter)

@@ -6,15 +6,20 @@ import dspy
 
 from fama_dspy.conversation import DecisionState
 from fama_dspy.signatures.tool_output import ReformatToolOutput
-from fama_dspy.specialists.base import Specialist, clean_items, transcript
+from fama_dspy.specialists.base import LMSpecialist, clean_items, transcript
+from fama_dspy.specialists.tunable import Tunable
 
 
-class ToolOutputReformatter(Specialist):
+class ToolOutputReformatter(LMSpecialist):
     """Runs only when a tool answered since the last user turn with at least ``min_chars`` characters:
     a short output is read fine as it is, and an LLM call for it would only cost time."""
 
     code = "tor"
     title = "Key facts from the last tool output (TOR)"
+    mitigates = ("WRCO",)
+    # ``min_chars`` already decides on which turns it runs, so tuning sets that rather than a gate.
+    tune_gate = False
+    tunables = (Tunable("tor_min_chars", "int", default=400, arg="min_chars", low=200, high=3000, log=True),)
 
     def __init__(self, adapter: dspy.Adapter | None = None, min_chars: int = 400, max_facts: int = 8):
         super().__init__(adapter)

@@ -6,12 +6,13 @@ import dspy
 
 from fama_dspy.conversation import DecisionState, render_tools
 from fama_dspy.signatures.tool_suggestion import SuggestTools
-from fama_dspy.specialists.base import Specialist, clean_items, transcript
+from fama_dspy.specialists.base import LMSpecialist, clean_items, transcript
 
 
-class ToolSuggester(Specialist):
+class ToolSuggester(LMSpecialist):
     code = "tsa"
     title = "Suggested tools (TSA)"
+    mitigates = ("CM",)
 
     def __init__(self, adapter: dspy.Adapter | None = None, max_tools: int = 2):
         super().__init__(adapter)

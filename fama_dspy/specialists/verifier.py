@@ -8,7 +8,8 @@ from fama_dspy.conversation import DecisionState, render_tools
 from fama_dspy.errors import ConfigError
 from fama_dspy.signatures.action import AgentAction
 from fama_dspy.signatures.verification import VerifyAction
-from fama_dspy.specialists.base import Specialist, transcript
+from fama_dspy.specialists.base import LMSpecialist, transcript
+from fama_dspy.specialists.tunable import Tunable
 
 #: Name prefixes of tools that only read; used when a tool does not say whether it writes.
 READ_ONLY_PREFIXES = ("get_", "find_", "list_", "search_", "calculate", "think")
@@ -44,7 +45,7 @@ def repeats_last_call(state: DecisionState, action: AgentAction) -> bool:
     return False
 
 
-class ActionVerifier(Specialist):
+class ActionVerifier(LMSpecialist):
     """PASS/FAIL for a proposed action.
 
     ``applies_to`` says which actions are worth a check: by default state-changing tool calls (a
@@ -55,6 +56,12 @@ class ActionVerifier(Specialist):
 
     code = "ver"
     title = "Verifier check (VER)"
+    mitigates = ("DPV", "IFU")
+    # It checks the proposed action after the decision; a per-turn gate is read before the decision.
+    checks_action = True
+    gateable = False
+    # Revising on FAIL is the orchestrator's step (FamaAgent), hence no constructor argument.
+    tunables = (Tunable("verify_and_revise", "choice", default=True, choices=(True, False)),)
 
     def __init__(
         self, adapter: dspy.Adapter | None = None, scope: str = "writes", reject_repeats: bool = True

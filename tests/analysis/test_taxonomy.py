@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import get_args
+
 from fama_dspy.signatures.judges import CATEGORY_JUDGES
 
 from fama_dspy.analysis.selection import ERROR_TO_SPECIALISTS
-from fama_dspy.analysis.taxonomy import CATEGORIES, SPECIALIST_CODES
+from fama_dspy.analysis.taxonomy import CATEGORIES, SPECIALIST_CODES, SpecialistCode
 
 
 def test_every_category_has_a_judge_and_a_prior():
@@ -17,4 +19,5 @@ def test_every_category_has_a_judge_and_a_prior():
 def test_specialist_codes_match_the_registry():
     from fama_dspy.specialists import SPECIALISTS
 
-    assert set(SPECIALIST_CODES) == set(SPECIALISTS)
+    # The Literal is spelled out for typing; it must name the registry's pool, in its order.
+    assert get_args(SpecialistCode) == SPECIALIST_CODES == tuple(SPECIALISTS)

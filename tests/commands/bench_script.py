@@ -12,7 +12,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/: scripted
 
 from scripted_lm import action_reply, json_reply, scripted_lm
 
-from fama_dspy.commands.bench import BenchPlan, parse_configs, run_bench
+from fama_dspy.bench import BenchPlan, parse_configs, run_bench
 
 CONFIGS = "react,fama:dce+mem"
 TASK_IDS = ["create_task_1", "update_task_1", "update_task_with_initialization_data"]

@@ -13,17 +13,11 @@ from pathlib import Path
 import pytest
 from scripted_lm import action_reply, json_reply, scripted_lm
 
+from fama_dspy.bench import BenchPlan, ConfigSpec, parse_config_spec, parse_configs, parse_modes, run_bench
+from fama_dspy.bench.agents import resolve_agent
+from fama_dspy.bench.configs import config_base
+from fama_dspy.bench.trials import TrialRollouts
 from fama_dspy.commands import bench
-from fama_dspy.commands.bench import (
-    BenchPlan,
-    ConfigSpec,
-    config_base,
-    parse_config_spec,
-    parse_configs,
-    parse_modes,
-    run_bench,
-)
-from fama_dspy.commands.options import agent_choice
 from fama_dspy.configs import build_agent
 from fama_dspy.errors import ConfigError
 from fama_dspy.results.records import episode_key, read_jsonl
@@ -53,7 +47,7 @@ TASKS = "create_task_1,update_task_1"
     ],
 )
 def test_config_language_names_match_fama_run(text, name):
-    assert agent_choice(parse_config_spec(text).agent_args("local"), domain="mock").name == name
+    assert resolve_agent(parse_config_spec(text).agent_spec(), "local", domain="mock").name == name
 
 
 @pytest.mark.parametrize(
@@ -169,19 +163,19 @@ def test_trials_at_temperature_zero_warn(tmp_path, capsys):
         max_steps=4,
     )
     run_bench(plan, tmp_path / "b", lm.copy(temperature=0.0), progress=False)
-    assert "repeats the same answer every trial" in capsys.readouterr().out
+    assert "repeats the same answer every trial" in " ".join(capsys.readouterr().err.split())
 
 
 def test_sampled_trials_use_one_rollout_id_per_trial_seed(tmp_path, monkeypatch):
     used: list[tuple[int, object]] = []
-    original = bench.TrialRollouts.lm_for
+    original = TrialRollouts.lm_for
 
     def spy(self, lm, seed):
         copy = original(self, lm, seed)
         used.append((seed, copy.kwargs.get("rollout_id")))
         return copy
 
-    monkeypatch.setattr(bench.TrialRollouts, "lm_for", spy)
+    monkeypatch.setattr(TrialRollouts, "lm_for", spy)
     lm, engine = scripted_lm(SCRIPT)
     plan = BenchPlan(
         domain="mock",
@@ -202,13 +196,13 @@ def test_sampled_trials_use_one_rollout_id_per_trial_seed(tmp_path, monkeypatch)
 
 def test_sampled_decision_trials_use_one_rollout_id_per_trial_seed(tmp_path, monkeypatch):
     used: list[int] = []
-    original = bench.TrialRollouts.lm_for
+    original = TrialRollouts.lm_for
 
     def spy(self, lm, seed):
         used.append(seed)
         return original(self, lm, seed)
 
-    monkeypatch.setattr(bench.TrialRollouts, "lm_for", spy)
+    monkeypatch.setattr(TrialRollouts, "lm_for", spy)
     lm, _engine = scripted_lm(SCRIPT)
     plan = BenchPlan(
         domain="mock",

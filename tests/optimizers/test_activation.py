@@ -3,6 +3,7 @@ import optuna
 import pytest
 from dspy.clients.cache import Cache
 from fama_dspy.optimizers.activation import (
+    DEFAULT_SPACE,
     RETRY_ATTR,
     ActivationSpace,
     EvaluationUnit,
@@ -245,3 +246,64 @@ def test_solo_episodes_are_units_of_a_trial(tmp_path):
     [best] = report.best
     assert best["episode_pass_rate"] == 0.0 and best["decision_accuracy"] in (0.0, 1.0)
     assert (tmp_path / "s-runs" / "trial-0" / "episodes" / "episodes.jsonl").exists()
+
+
+# The space as studies recorded it before the registry: a study only resumes with an equal record.
+RECORDED_SPACE = {
+    "specialists": ["dce", "tsa", "tor", "pln", "ver", "mem"],
+    "threshold": [0.05, 1.0],
+    "coverage_threshold": [0.5, 1.0],
+    "budget": [0, 3],
+    "memory_k": [1, 8],
+    "tor_min_chars": [200, 3000],
+    "gated": ["dce", "tsa", "pln"],
+    "verify_and_revise": [True, False],
+}
+
+
+def test_the_default_space_comes_from_the_registry_with_its_old_names():
+    assert DEFAULT_SPACE.as_dict() == RECORDED_SPACE
+    trial = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0)).ask()
+    suggest_config(trial, DEFAULT_SPACE)
+    # Same names, same order (the sampler's stream is consumed in call order), same distributions.
+    asked = trial.distributions
+    assert list(asked) == [
+        *(f"threshold_{s}" for s in RECORDED_SPACE["specialists"]),
+        *(f"gate_{c}" for c in RECORDED_SPACE["gated"]),
+        "coverage_threshold",
+        "budget",
+        "memory_k",
+        "tor_min_chars",
+        "verify_and_revise",
+    ]
+    assert asked["memory_k"] == optuna.distributions.IntDistribution(1, 8)
+    assert asked["tor_min_chars"] == optuna.distributions.IntDistribution(200, 3000, log=True)
+    assert asked["verify_and_revise"] == optuna.distributions.CategoricalDistribution([True, False])
+    params = {"coverage_threshold": 0.8, "budget": 1, "memory_k": 3, "tor_min_chars": 800}
+    params |= {"verify_and_revise": True, **{name: "always" for name in asked if name.startswith("gate_")}}
+    params |= {name: 0.5 for name in asked if name.startswith("threshold_")}
+    # A saved program's metadata keeps its flat shape.
+    assert suggest_config(optuna.trial.FixedTrial(params), DEFAULT_SPACE).as_dict() == {
+        "coverage_threshold": 0.8,
+        "budget": 1,
+        "thresholds": {s: 0.5 for s in RECORDED_SPACE["specialists"]},
+        "gates": {c: "always" for c in RECORDED_SPACE["gated"]},
+        "memory_k": 3,
+        "tor_min_chars": 800,
+        "verify_and_revise": True,
+    }
+
+
+def test_a_setting_left_out_of_the_space_keeps_the_agents_default():
+    space = ActivationSpace(settings={"memory_k": (2, 2)})
+    config = suggest_config(
+        optuna.trial.FixedTrial(
+            {"coverage_threshold": 0.8, "budget": 0, "memory_k": 2}
+            | {f"threshold_{s}": 0.5 for s in space.specialists}
+            | {f"gate_{c}": "always" for c in space.gated}
+        ),
+        space,
+    )
+    assert config.agent_settings(["mem"]) == {"specialists": ["mem"], "memory_k": 2, "gates": {}}
+    with pytest.raises(ConfigError, match="has a tunable setting 'budget_k'"):
+        ActivationSpace(settings={"budget_k": (1, 2)})

@@ -60,10 +60,13 @@ class Tau2Benchmark:
         task_ids: Sequence[str] | None = None,
         num_tasks: int | None = None,
         solo: bool = False,
+        confirm_writes: bool = True,
     ) -> list[DecisionPoint]:
         from fama_dspy.benchmarks.tau2.decision_points import iter_decision_points
 
-        return iter_decision_points(domain, split, task_ids=task_ids, num_tasks=num_tasks, solo=solo)
+        return iter_decision_points(
+            domain, split, task_ids=task_ids, num_tasks=num_tasks, solo=solo, confirm_writes=confirm_writes
+        )
 
     def default_seeds(self, trials: int) -> list[int]:
         from fama_dspy.benchmarks.tau2.runner import default_seeds

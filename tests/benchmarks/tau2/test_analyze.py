@@ -11,16 +11,16 @@ from scripted_lm import action_reply, json_reply, scripted_lm
 from benchmarks.tau2.harness_helpers import ScriptedAgent, call, say
 from benchmarks.tau2.test_runner import RaisingTau2Agent
 from fama_dspy.analysis.diagnosis import FailureDiagnosis
-from fama_dspy.benchmarks.tau2.analyze import (
+from fama_dspy.analysis.runs import (
     DIAGNOSES_FILE,
     RERUNS_DIR,
-    analyze_run,
     base_of_config,
     default_profile_path,
     load_diagnosis_rows,
     plan_reruns,
     select_run,
 )
+from fama_dspy.benchmarks.tau2.analyze import analyze_run
 from fama_dspy.benchmarks.tau2.builders import agent_tools
 from fama_dspy.benchmarks.tau2.runner import run_episodes
 from fama_dspy.errors import ConfigError
