@@ -12,7 +12,18 @@ from fama_dspy.errors import FamaError
 
 #: Subcommand modules under ``fama_dspy.commands``, in help order. Each is imported only to build
 #: its parser; heavy imports (τ²-bench, DSPy) happen inside the command, so `fama serve` stays light.
-COMMAND_MODULES = ["serve", "doctor", "demo", "run", "analyze", "bench", "report", "compile", "tune"]
+COMMAND_MODULES = [
+    "serve",
+    "doctor",
+    "demo",
+    "run",
+    "analyze",
+    "validate_judges",
+    "bench",
+    "report",
+    "compile",
+    "tune",
+]
 
 err_console = Console(stderr=True)
 

@@ -4,7 +4,7 @@ from tau2.data_model.message import UserMessage
 from tau2.user.base import STOP
 
 from fama_dspy.benchmarks.tau2.gold import ScriptedUser
-from fama_dspy.benchmarks.tau2.perturb import DialogueUser
+from fama_dspy.benchmarks.tau2.judge_validation.dialogue import DialogueUser
 from fama_dspy.benchmarks.tau2.user import FamaUser
 from fama_dspy.benchmarks.tau2.user_base import HarnessUser
 

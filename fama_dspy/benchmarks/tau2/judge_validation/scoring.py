@@ -1,5 +1,5 @@
 """How far to trust a failure profile: the judges' precision and recall per error category, measured on
-failures whose cause is known by construction (``perturb.py``'s validation set).
+failures whose cause is known by construction (the validation set ``build.py`` makes).
 
 Every example is an agent-caused failure with exactly one intended category. Per category:
 - *judge* scores: the category's own judge said "occurred" (positive) or not; an unparseable answer
@@ -10,14 +10,12 @@ cause a second category's symptoms (an invented id also leaves a request unfinis
 that fires there lowers its precision although it is not plainly wrong: read precision as a lower
 bound. The non-agent detector should exclude none of these episodes; its false alarms are counted.
 
-``python -m fama_dspy.benchmarks.tau2.judge_validation --judge-model local`` prints the table.
+``fama validate-judges score --judge-model local`` prints the table.
 """
 
 from __future__ import annotations
 
-import argparse
 import contextvars
-import sys
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -33,7 +31,7 @@ from fama_dspy.analysis.diagnosis import FailureDiagnosis
 from fama_dspy.analysis.judges import FailureAnalyzer
 from fama_dspy.analysis.taxonomy import CATEGORIES
 from fama_dspy.benchmarks.tau2.builders import make_environment
-from fama_dspy.benchmarks.tau2.perturb import EXAMPLES_FILE, load_validation_set
+from fama_dspy.benchmarks.tau2.judge_validation.build import EXAMPLES_FILE, load_validation_set
 from fama_dspy.errors import ConfigError
 
 DEFAULT_PATH = Path("data/judge_validation") / EXAMPLES_FILE
@@ -146,9 +144,7 @@ def evaluate_judges(
     quick look that still scores every category)."""
     path = Path(path)
     if not path.exists():
-        raise ConfigError(
-            f"No judge validation set at {path}; build it with `python -m fama_dspy.benchmarks.tau2.perturb`."
-        )
+        raise ConfigError(f"No judge validation set at {path}; build it with `fama validate-judges build`.")
     rows = balanced_subset(load_validation_set(path), limit)
     if not rows:
         raise ConfigError(f"The judge validation set {path} is empty.")
@@ -212,38 +208,3 @@ def validation_table(result: JudgeValidation, title: str = "Judge validation") -
             f"{_pct(p.recall)} ({p.tp}/{p.support})",
         )
     return table
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m fama_dspy.benchmarks.tau2.judge_validation",
-        description="Precision and recall of the failure judges on perturbed gold trajectories with known causes.",
-    )
-    parser.add_argument("--judge-model", default="local", help="model spec of the judges (default: local)")
-    parser.add_argument("--api-base", default=None)
-    parser.add_argument("--api-key", default=None)
-    parser.add_argument("--path", type=Path, default=DEFAULT_PATH)
-    parser.add_argument(
-        "--limit", type=int, default=None, help="only N examples, balanced over the categories"
-    )
-    parser.add_argument("--concurrency", type=int, default=2, help="examples judged at once")
-    args = parser.parse_args(argv)
-    from fama_dspy.lm import make_lm, resolve
-
-    route = resolve(args.judge_model, api_base=args.api_base, api_key=args.api_key, start_server=False)
-    lm = make_lm(args.judge_model, api_base=args.api_base, api_key=args.api_key)
-    console = Console()
-    result = evaluate_judges(
-        lm,
-        args.path,
-        judge_model=route.local_model or route.litellm_model,
-        concurrency=args.concurrency,
-        limit=args.limit,
-        progress=True,
-    )
-    console.print(validation_table(result))
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

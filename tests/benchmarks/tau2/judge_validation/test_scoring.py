@@ -9,16 +9,16 @@ import pytest
 from analysis.judge_lm import judge_lm, verdict
 
 from fama_dspy.analysis.diagnosis import CategoryVerdict, FailureDiagnosis
-from fama_dspy.benchmarks.tau2.judge_validation import (
+from fama_dspy.benchmarks.tau2.judge_validation.build import EXAMPLES_FILE
+from fama_dspy.benchmarks.tau2.judge_validation.scoring import (
     balanced_subset,
     evaluate_judges,
     score_judges,
     validation_table,
 )
-from fama_dspy.benchmarks.tau2.perturb import EXAMPLES_FILE
 from fama_dspy.errors import ConfigError
 
-DATA = Path(__file__).resolve().parents[3] / "data" / "judge_validation" / EXAMPLES_FILE
+DATA = Path(__file__).resolve().parents[4] / "data" / "judge_validation" / EXAMPLES_FILE
 
 
 def _diagnosis(occurred: dict[str, bool | None], primary=(), non_agent="none") -> FailureDiagnosis:
@@ -100,7 +100,7 @@ def test_scripted_judge_on_the_validation_set(tmp_path):
 
 def test_missing_validation_set_is_a_clear_error(tmp_path):
     lm, _ = judge_lm({})
-    with pytest.raises(ConfigError, match="perturb"):
+    with pytest.raises(ConfigError, match="fama validate-judges build"):
         evaluate_judges(lm, tmp_path / "none.jsonl")
 
 

@@ -1,0 +1,1 @@
+"""Tests of fama_dspy.benchmarks.tau2.judge_validation (the judge validation set and its scoring)."""
