@@ -25,6 +25,7 @@ from typing import Any
 
 import datasets
 import dspy
+from fama_dspy.optimizers.settings import DEFAULT_DATASET_DIR
 from fama_dspy.signatures.action import AgentAction
 
 from fama_dspy.conversation import DecisionState
@@ -32,7 +33,6 @@ from fama_dspy.errors import ConfigError
 
 #: Bump when the row layout or the way points are built changes: stored datasets are then rebuilt.
 DATASET_VERSION = 2  # 2: decision views with the request in the first person
-DEFAULT_DATASET_DIR = Path("data/decisions")
 #: Split names that mean "every task of the domain" when no domain is given to check against.
 _ALL_TASK_SPLITS = ("", "all", "base", "full")
 
@@ -168,9 +168,13 @@ def dataset_dir(
     solo: bool = False,
     confirm_writes: bool = True,
     root: Path | str = DEFAULT_DATASET_DIR,
+    benchmark: str = "tau2",
 ) -> Path:
-    """Where ``load_or_build`` keeps the dataset of these parameters."""
-    name = f"{domain}-{split or 'base'}{'-solo' if solo else ''}{'' if confirm_writes else '-noconfirm'}"
+    """Where ``load_or_build`` keeps the dataset of these parameters (τ²'s directly under ``root``,
+    where they were kept before benchmarks were named)."""
+    name = (
+        "" if benchmark == "tau2" else f"{benchmark}/"
+    ) + f"{domain}-{split or 'base'}{'-solo' if solo else ''}{'' if confirm_writes else '-noconfirm'}"
     if task_ids is not None or num_tasks is not None:
         digest = hashlib.sha256(json.dumps([list(task_ids or []), num_tasks]).encode()).hexdigest()[:10]
         name += f"-{digest}"
@@ -203,13 +207,14 @@ def load_or_build(
     confirm_writes: bool = True,
     allow_test_split: bool = False,
     root: Path | str = DEFAULT_DATASET_DIR,
+    benchmark: str = "tau2",
 ) -> datasets.Dataset:
     """The stored dataset for these parameters, built and saved on first use.
 
     A stored dataset is reused only when its recorded version and build parameters match; any
     other is rebuilt (the split guard applies either way).
     """
-    guard_split(split, allow_test_split, domain=domain)
+    guard_split(split, allow_test_split, domain=domain, benchmark=benchmark)
     path = dataset_dir(
         domain,
         split,
@@ -218,6 +223,7 @@ def load_or_build(
         solo=solo,
         confirm_writes=confirm_writes,
         root=root,
+        benchmark=benchmark,
     )
     wanted = {
         "version": DATASET_VERSION,
@@ -235,6 +241,7 @@ def load_or_build(
         solo=solo,
         confirm_writes=confirm_writes,
         allow_test_split=allow_test_split,
+        benchmark=benchmark,
     )
     save_decision_dataset(ds, path)
     # Reload so the caller gets the memory-mapped copy that later calls will also get.

@@ -14,7 +14,6 @@ Both refuse splits with test tasks unless ``allow_test_split`` (``dataset.guard_
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,9 +23,7 @@ from fama_dspy.optimizers.acceptance import AcceptanceReport, check_acceptance
 from fama_dspy.optimizers.activation import (
     DEFAULT_OBJECTIVE,
     DEFAULT_SPACE,
-    ActivationSpace,
     ActivationStudyReport,
-    Objective,
     best_config,
     decision_units,
     default_agent_factory,
@@ -34,7 +31,6 @@ from fama_dspy.optimizers.activation import (
     tune_activation,
 )
 from fama_dspy.optimizers.dataset import (
-    DEFAULT_DATASET_DIR,
     guard_split,
     load_or_build,
     split_by_task,
@@ -43,6 +39,13 @@ from fama_dspy.optimizers.dataset import (
 from fama_dspy.optimizers.evaluation import decision_scorer, solo_episode_scorer
 from fama_dspy.optimizers.instructions import InstructionTuning, tune_instructions
 from fama_dspy.optimizers.program import default_program_path, load_program, save_program
+from fama_dspy.optimizers.settings import (
+    CompileSettings,
+    ProgramOutput,
+    SoloEpisodes,
+    TrainingData,
+    TuneSettings,
+)
 from rich.console import Console
 
 from fama_dspy.errors import ConfigError
@@ -51,7 +54,6 @@ from fama_dspy.fama_agent import FamaAgent
 SOLO_DOMAINS = ("telecom", "mock")
 #: ``fama compile --optimizer`` values; several joined by ``+`` run in order, each on the previous result.
 COMPILE_OPTIMIZERS = ("demos", "knn", "instructions", "gepa", "mipro")
-DEFAULT_RUNS_DIR = Path("runs")
 
 
 @dataclass
@@ -85,53 +87,42 @@ def _solo_settings(
 
 def compile_program(
     agent: FamaAgent,
-    *,
-    domain: str,
     lm: dspy.LM,
-    split: str = "train",
-    allow_test_split: bool = False,
-    optimizer: str = "gepa",
-    max_lm_calls: int = 300,
+    data: TrainingData,
+    settings: CompileSettings | None = None,
+    *,
+    solo: SoloEpisodes | None = None,
+    output: ProgramOutput | None = None,
     reflection_lm: dspy.LM | None = None,
     model_spec: str = "",
     profile: Any = None,
-    task_ids: Sequence[str] | None = None,
-    num_tasks: int | None = None,
-    solo_decisions: bool = False,
-    held_out_fraction: float = 0.3,
-    val_fraction: float = 0.3,
-    with_demos: bool = False,
-    num_demos: int = 3,
-    demo_sets: int = 6,
-    instruction_trials: int = 12,
-    gepa_log_dir: Path | str | None = None,
-    solo_domain: str | None = None,
-    solo_split: str | None = None,
-    solo_task_ids: Sequence[str] | None = None,
-    solo_num_tasks: int | None = None,
-    solo_trials: int = 1,
-    solo_max_steps: int = 30,
-    tolerance: float = 0.0,
-    out: Path | str | None = None,
-    name: str | None = None,
-    dataset_root: Path | str = DEFAULT_DATASET_DIR,
-    runs_dir: Path | str = DEFAULT_RUNS_DIR,
-    num_threads: int = 1,
-    seed: int = 0,
     progress: bool = True,
     console: Console | None = None,
 ) -> CompileResult:
-    """Tune ``agent``'s instructions on train decision points, check, and save the kept program.
+    """Tune ``agent`` on ``data``'s train decision points, check, and save the kept program.
 
     ``lm``: the task model; ``reflection_lm``: GEPA's reflection / MIPROv2's proposal model (default
-    ``lm``); ``model_spec`` is recorded as the model the program was tuned for. Solo episodes of
-    ``solo_domain`` (default: ``domain`` if it has a solo mode; none for airline/retail unless
-    given) join the acceptance check. ``out`` defaults to ``data/compiled/<name>.json``.
-    ``gepa_log_dir``: GEPA's run directory; a rerun with the same one resumes GEPA's search (the
-    LM-call budget then counts from zero again).
+    ``lm``); ``model_spec`` is recorded as the model the program was tuned for. ``solo``'s episodes
+    (default: the training domain's, if it has a solo mode) join the acceptance check. The program
+    goes to ``output.out`` (default ``data/compiled/<name>.json``).
     """
+    settings = settings or CompileSettings()
+    solo = solo or SoloEpisodes()
+    output = output or ProgramOutput()
+    domain, split, allow_test_split = data.domain, data.split, data.allow_test_split
+    task_ids, num_tasks, solo_decisions, seed = data.task_ids, data.num_tasks, data.solo_decisions, data.seed
+    optimizer, max_lm_calls, with_demos = settings.optimizer, settings.max_lm_calls, settings.with_demos
+    num_demos, demo_sets, instruction_trials = (
+        settings.num_demos,
+        settings.demo_sets,
+        settings.instruction_trials,
+    )
+    gepa_log_dir, tolerance, num_threads = settings.gepa_log_dir, settings.tolerance, settings.num_threads
+    solo_domain, solo_split, solo_task_ids = solo.domain, solo.split, solo.task_ids
+    solo_num_tasks, solo_trials, solo_max_steps = solo.num_tasks, solo.trials, solo.max_steps
+    out, name, runs_dir = output.out, output.name, output.runs_dir
     console = console or Console(stderr=True)
-    guard_split(split, allow_test_split, domain=domain)
+    guard_split(split, allow_test_split, domain=domain, benchmark=data.benchmark)
     steps = optimizer_chain(optimizer)
     solo_domain, solo_split = _solo_settings(domain, split, solo_domain, solo_split)
     if solo_domain is not None:
@@ -144,11 +135,12 @@ def compile_program(
         num_tasks=num_tasks,
         solo=solo_decisions,
         allow_test_split=allow_test_split,
-        root=dataset_root,
+        root=data.dataset_root,
+        benchmark=data.benchmark,
     )
     examples = to_examples(ds)
-    tuning_examples, held_out = split_by_task(examples, held_out_fraction, seed=seed)
-    trainset, valset = split_by_task(tuning_examples, val_fraction, seed=seed + 1)
+    tuning_examples, held_out = split_by_task(examples, data.held_out_fraction, seed=seed)
+    trainset, valset = split_by_task(tuning_examples, data.val_fraction, seed=seed + 1)
     if not held_out or not trainset:
         raise ConfigError(
             f"{len(examples)} decision points from too few tasks to split into tuning and held-out sets; use more tasks."
@@ -397,46 +389,43 @@ def _lm_name(lm: dspy.LM) -> str:
 
 def tune_program_activation(
     profile: Any,
-    *,
-    domain: str,
     lm: dspy.LM,
-    split: str = "train",
-    allow_test_split: bool = False,
-    base: str = "react",
-    decoding: str | None = None,
-    id_policy: str | None = None,
+    data: TrainingData,
+    settings: TuneSettings | None = None,
+    *,
+    solo: SoloEpisodes | None = None,
+    output: ProgramOutput | None = None,
     program: Path | str | FamaAgent | None = None,
     model_spec: str = "",
-    task_ids: Sequence[str] | None = None,
-    num_tasks: int | None = None,
-    solo_decisions: bool = False,
-    solo_domain: str | None = None,
-    solo_split: str | None = None,
-    solo_task_ids: Sequence[str] | None = None,
-    solo_num_tasks: int | None = None,
-    solo_trials: int = 1,
-    solo_max_steps: int = 30,
-    n_trials: int = 20,
-    seed: int = 0,
-    space: ActivationSpace = DEFAULT_SPACE,
-    objective: Objective = DEFAULT_OBJECTIVE,
-    storage: Path | str | None = None,
-    study_name: str | None = None,
-    out: Path | str | None = None,
-    dataset_root: Path | str = DEFAULT_DATASET_DIR,
-    runs_dir: Path | str = DEFAULT_RUNS_DIR,
-    num_threads: int = 1,
     progress: bool = True,
     console: Console | None = None,
 ) -> tuple[ActivationStudyReport, Path]:
-    """Run (or resume) the activation study on train data and save the best configuration.
+    """Run (or resume) the activation study on ``data``'s train points and save the best configuration.
 
     ``profile``: a ``FailureProfile`` or its path. ``program``: a compiled program (path or agent)
-    whose tuned instructions the trial agents reuse. ``storage`` defaults to
-    ``runs/tune/<study_name>.db``. Returns the study report and the saved program's path.
+    whose tuned instructions the trial agents reuse. ``settings.storage`` defaults to
+    ``<runs_dir>/tune/<study_name>.db``. Returns the study report and the saved program's path.
     """
+    settings = settings or TuneSettings()
+    solo = solo or SoloEpisodes()
+    output = output or ProgramOutput()
+    domain, split, allow_test_split = data.domain, data.split, data.allow_test_split
+    task_ids, num_tasks, solo_decisions = data.task_ids, data.num_tasks, data.solo_decisions
+    base, decoding, id_policy = settings.base, settings.decoding, settings.id_policy
+    n_trials, seed, storage, study_name = (
+        settings.n_trials,
+        settings.seed,
+        settings.storage,
+        settings.study_name,
+    )
+    space = settings.space if settings.space is not None else DEFAULT_SPACE
+    objective = settings.objective if settings.objective is not None else DEFAULT_OBJECTIVE
+    num_threads = settings.num_threads
+    solo_domain, solo_split, solo_task_ids = solo.domain, solo.split, solo.task_ids
+    solo_num_tasks, solo_trials, solo_max_steps = solo.num_tasks, solo.trials, solo.max_steps
+    out, runs_dir = output.out, output.runs_dir
     console = console or Console(stderr=True)
-    guard_split(split, allow_test_split, domain=domain)
+    guard_split(split, allow_test_split, domain=domain, benchmark=data.benchmark)
     solo_domain, solo_split = _solo_settings(domain, split, solo_domain, solo_split)
     if solo_domain is not None:
         guard_split(solo_split, allow_test_split, domain=solo_domain)
@@ -453,7 +442,8 @@ def tune_program_activation(
         num_tasks=num_tasks,
         solo=solo_decisions,
         allow_test_split=allow_test_split,
-        root=dataset_root,
+        root=data.dataset_root,
+        benchmark=data.benchmark,
     )
     units = decision_units(to_examples(ds), num_threads=num_threads)
     if solo_domain is not None:

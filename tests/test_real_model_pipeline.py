@@ -69,22 +69,23 @@ def test_fama_episode_writes_a_complete_record_and_resumes(lm, tmp_path):
 def test_minimal_compile_saves_a_loadable_program(lm, tmp_path):
     from fama_dspy.optimizers.pipeline import compile_program
     from fama_dspy.optimizers.program import load_program
+    from fama_dspy.optimizers.settings import CompileSettings, ProgramOutput, SoloEpisodes, TrainingData
 
     result = compile_program(
         build_agent("react"),
-        domain="mock",
-        split="base",
-        lm=lm,
-        solo_decisions=True,
-        max_lm_calls=12,
-        held_out_fraction=0.34,
-        val_fraction=0.34,
-        solo_task_ids=["create_task_1"],
-        solo_max_steps=4,
+        lm,
+        TrainingData(
+            domain="mock",
+            split="base",
+            solo_decisions=True,
+            held_out_fraction=0.34,
+            val_fraction=0.34,
+            dataset_root=tmp_path / "datasets",
+        ),
+        CompileSettings(max_lm_calls=12),
+        solo=SoloEpisodes(task_ids=["create_task_1"], max_steps=4),
         model_spec=FAST,
-        out=tmp_path / "program.json",
-        dataset_root=tmp_path / "datasets",
-        runs_dir=tmp_path / "runs",
+        output=ProgramOutput(out=tmp_path / "program.json", runs_dir=tmp_path / "runs"),
         progress=False,
     )
     assert result.path.exists() and result.kept in {"tuned", "untuned"}

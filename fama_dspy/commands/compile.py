@@ -80,8 +80,11 @@ def run(args: argparse.Namespace) -> int:
     from fama_dspy.commands.options import task_ids_arg
     from fama_dspy.optimizers.dataset import guard_split
     from fama_dspy.optimizers.pipeline import compile_program
+    from fama_dspy.optimizers.settings import CompileSettings, ProgramOutput, SoloEpisodes, TrainingData
 
-    guard_split(args.split, args.allow_test_split, domain=args.domain)  # before any model starts
+    guard_split(
+        args.split, args.allow_test_split, domain=args.domain, benchmark=args.benchmark
+    )  # before any model starts
     from fama_dspy.optimizers.pipeline import optimizer_chain
 
     optimizer_chain(args.optimizer)  # an unknown optimizer fails here, not after the server started
@@ -101,30 +104,37 @@ def run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     result = compile_program(
         choice.factory(),
-        domain=args.domain,
-        lm=lm,
-        split=args.split,
-        allow_test_split=args.allow_test_split,
-        optimizer=args.optimizer,
-        max_lm_calls=args.budget,
+        lm,
+        TrainingData(
+            benchmark=args.benchmark,
+            domain=args.domain,
+            split=args.split,
+            allow_test_split=args.allow_test_split,
+            task_ids=task_ids_arg(args),
+            num_tasks=args.num_tasks,
+            seed=args.seed,
+        ),
+        CompileSettings(
+            optimizer=args.optimizer,
+            max_lm_calls=args.budget,
+            with_demos=args.with_demos,
+            num_demos=args.num_demos,
+            demo_sets=args.demo_sets,
+            instruction_trials=args.instruction_trials,
+            num_threads=args.threads,
+        ),
+        solo=SoloEpisodes(
+            domain=args.solo_domain, num_tasks=args.solo_num_tasks, max_steps=args.solo_max_steps
+        ),
+        output=ProgramOutput(
+            out=args.out,
+            name=args.name
+            or f"{choice.name.replace('[', '_').replace(']', '').replace(':', '_').replace('+', '-')}"
+            f"__{args.domain}__{args.optimizer}",
+        ),
         reflection_lm=reflection_lm,
         model_spec=args.model,
         profile=args.profile,
-        task_ids=task_ids_arg(args),
-        num_tasks=args.num_tasks,
-        with_demos=args.with_demos,
-        num_demos=args.num_demos,
-        instruction_trials=args.instruction_trials,
-        demo_sets=args.demo_sets,
-        solo_domain=args.solo_domain,
-        solo_num_tasks=args.solo_num_tasks,
-        solo_max_steps=args.solo_max_steps,
-        num_threads=args.threads,
-        out=args.out,
-        name=args.name
-        or f"{choice.name.replace('[', '_').replace(']', '').replace(':', '_').replace('+', '-')}"
-        f"__{args.domain}__{args.optimizer}",
-        seed=args.seed,
         console=console,
     )
     console.print(

@@ -58,32 +58,38 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from fama_dspy.optimizers.dataset import guard_split
     from fama_dspy.optimizers.pipeline import tune_program_activation
+    from fama_dspy.optimizers.settings import ProgramOutput, SoloEpisodes, TrainingData, TuneSettings
 
-    guard_split(args.split, args.allow_test_split, domain=args.domain)
+    guard_split(args.split, args.allow_test_split, domain=args.domain, benchmark=args.benchmark)
     lm = make_lm_from_args(args)
     started = time.perf_counter()
     report, saved = tune_program_activation(
         args.profile,
-        domain=args.domain,
-        lm=lm,
-        split=args.split,
-        allow_test_split=args.allow_test_split,
-        base=args.base,
-        decoding=args.decoding,
-        id_policy=args.id_policy,
+        lm,
+        TrainingData(
+            benchmark=args.benchmark,
+            domain=args.domain,
+            split=args.split,
+            allow_test_split=args.allow_test_split,
+            task_ids=task_ids_arg(args),
+            num_tasks=args.num_tasks,
+        ),
+        TuneSettings(
+            base=args.base,
+            decoding=args.decoding,
+            id_policy=args.id_policy,
+            n_trials=args.trials,
+            seed=args.seed,
+            storage=args.study,
+            study_name=args.study_name,
+            num_threads=args.threads,
+        ),
+        solo=SoloEpisodes(
+            domain=args.solo_domain, num_tasks=args.solo_num_tasks, max_steps=args.solo_max_steps
+        ),
+        output=ProgramOutput(out=args.out),
         program=args.program,
         model_spec=args.model,
-        task_ids=task_ids_arg(args),
-        num_tasks=args.num_tasks,
-        solo_domain=args.solo_domain,
-        solo_num_tasks=args.solo_num_tasks,
-        solo_max_steps=args.solo_max_steps,
-        num_threads=args.threads,
-        n_trials=args.trials,
-        seed=args.seed,
-        storage=args.study,
-        study_name=args.study_name,
-        out=args.out,
         console=console,
     )
     console.print(json.dumps(report.as_dict(), indent=1, default=str)[:4000])

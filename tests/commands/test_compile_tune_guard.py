@@ -70,8 +70,8 @@ def test_step_limit_and_threads_reach_the_pipelines(monkeypatch, tmp_path):
         pass
 
     def capture(name):
-        def fake(*_a, **kwargs):
-            seen[name] = kwargs
+        def fake(*args, **kwargs):
+            seen[name] = (args, kwargs)
             raise Stop
 
         return fake
@@ -88,5 +88,7 @@ def test_step_limit_and_threads_reach_the_pipelines(monkeypatch, tmp_path):
         cli.main(
             ["tune", "--domain", "airline", "--profile", "p.json", "--solo-max-steps", "9", "--threads", "3"]
         )
-    assert (seen["compile"]["solo_max_steps"], seen["compile"]["num_threads"]) == (12, 2)
-    assert (seen["tune"]["solo_max_steps"], seen["tune"]["num_threads"]) == (9, 3)
+    (_, _, data, settings), kwargs = seen["compile"]
+    assert (kwargs["solo"].max_steps, settings.num_threads, data.domain) == (12, 2, "airline")
+    (_, _, data, settings), kwargs = seen["tune"]
+    assert (kwargs["solo"].max_steps, settings.num_threads, data.benchmark) == (9, 3, "tau2")

@@ -13,6 +13,7 @@ from fama_dspy.optimizers.demos import (
     set_demos,
 )
 from fama_dspy.optimizers.pipeline import compile_program
+from fama_dspy.optimizers.settings import CompileSettings, ProgramOutput, TrainingData
 from opt_helpers import after_lookup, cancel_request, order_ids, rule_lm
 from scripted_lm import action_reply
 
@@ -148,20 +149,19 @@ def test_optimizers_chain_in_order(tmp_path):
     with dspy.context(lm=lm):
         result = compile_program(
             FamaAgent(),
-            domain="mock",
-            split="base",
-            lm=lm,
-            solo_decisions=True,
-            optimizer="knn+demos",
-            num_demos=1,
-            demo_sets=2,
-            held_out_fraction=0.4,
-            val_fraction=0.3,
+            lm,
+            TrainingData(
+                domain="mock",
+                split="base",
+                solo_decisions=True,
+                held_out_fraction=0.4,
+                val_fraction=0.3,
+                dataset_root=tmp_path / "d",
+            ),
+            CompileSettings(optimizer="knn+demos", num_demos=1, demo_sets=2),
             model_spec="rule/test",
-            out=tmp_path / "chain.json",
+            output=ProgramOutput(out=tmp_path / "chain.json", runs_dir=tmp_path / "r"),
             progress=False,
-            dataset_root=tmp_path / "d",
-            runs_dir=tmp_path / "r",
         )
     record = result.tuning.record()
     assert record["optimizer"] == "knn+demos" and [c["optimizer"] for c in record["chain"]] == [

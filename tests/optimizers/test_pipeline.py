@@ -8,6 +8,13 @@ import pytest
 from fama_dspy.optimizers import load_program
 from fama_dspy.optimizers.activation import ActivationSpace
 from fama_dspy.optimizers.pipeline import compile_program, tune_program_activation
+from fama_dspy.optimizers.settings import (
+    CompileSettings,
+    ProgramOutput,
+    SoloEpisodes,
+    TrainingData,
+    TuneSettings,
+)
 from opt_helpers import GOOD_INSTRUCTION, MAGIC, rule_lm
 
 from fama_dspy.errors import ConfigError
@@ -36,21 +43,21 @@ def dirs(tmp_path):
     return {"dataset_root": tmp_path / "decisions", "runs_dir": tmp_path / "runs"}
 
 
+def mock_data(dirs, **kw) -> TrainingData:
+    fields = {"domain": "mock", "split": "base", "solo_decisions": True, **kw}
+    return TrainingData(dataset_root=dirs["dataset_root"], **fields)
+
+
 def test_compile_tunes_checks_and_saves_the_tuned_program(tmp_path, dirs):
     lm, _ = rule_lm(mock_solver)
     result = compile_program(
         FamaAgent(),
-        domain="mock",
-        split="base",
-        lm=lm,
-        solo_decisions=True,
-        max_lm_calls=40,
-        held_out_fraction=0.4,
-        val_fraction=0.3,
+        lm,
+        mock_data(dirs, held_out_fraction=0.4, val_fraction=0.3),
+        CompileSettings(max_lm_calls=40),
         model_spec="rule/test",
-        out=tmp_path / "mock.json",
+        output=ProgramOutput(out=tmp_path / "mock.json", runs_dir=dirs["runs_dir"]),
         progress=False,
-        **dirs,
     )
     assert result.kept == "tuned" and result.acceptance.accepted
     assert result.tuning.changed == ["agent.decide_solo"]
@@ -74,17 +81,12 @@ def test_a_program_the_optimizer_did_not_change_is_saved_as_untuned(tmp_path, di
     lm, _ = rule_lm(no_better_idea)
     result = compile_program(
         FamaAgent(),
-        domain="mock",
-        split="base",
-        lm=lm,
-        solo_decisions=True,
-        max_lm_calls=20,
-        held_out_fraction=0.4,
-        val_fraction=0.3,
+        lm,
+        mock_data(dirs, held_out_fraction=0.4, val_fraction=0.3),
+        CompileSettings(max_lm_calls=20),
         model_spec="rule/test",
-        out=tmp_path / "same.json",
+        output=ProgramOutput(out=tmp_path / "same.json", runs_dir=dirs["runs_dir"]),
         progress=False,
-        **dirs,
     )
     assert result.tuning.changed == [] and result.kept == "untuned"
     assert load_program(result.path).program_info["kept"] == "untuned"
@@ -92,14 +94,24 @@ def test_a_program_the_optimizer_did_not_change_is_saved_as_untuned(tmp_path, di
 
 def test_compile_and_tune_refuse_the_test_split(tmp_path, dirs):
     lm, _ = rule_lm(mock_solver)
+    output = ProgramOutput(runs_dir=dirs["runs_dir"])
     with pytest.raises(ConfigError, match="allow-test-split"):
-        compile_program(FamaAgent(), domain="airline", split="test", lm=lm, progress=False, **dirs)
+        compile_program(
+            FamaAgent(), lm, TrainingData(domain="airline", split="test"), output=output, progress=False
+        )
     with pytest.raises(ConfigError, match="allow-test-split"):
         tune_program_activation(
-            {"category_frequencies": {}}, domain="airline", split="base", lm=lm, progress=False, **dirs
+            {"category_frequencies": {}}, lm, TrainingData(domain="airline", split="base"), progress=False
         )
     with pytest.raises(ConfigError, match="no solo mode"):
-        compile_program(FamaAgent(), domain="airline", lm=lm, solo_domain="retail", progress=False, **dirs)
+        compile_program(
+            FamaAgent(),
+            lm,
+            TrainingData(domain="airline"),
+            solo=SoloEpisodes(domain="retail"),
+            output=output,
+            progress=False,
+        )
 
 
 def test_tune_saves_the_best_configuration_with_the_tuned_instructions(tmp_path, dirs):
@@ -109,17 +121,13 @@ def test_tune_saves_the_best_configuration_with_the_tuned_instructions(tmp_path,
     profile = {"category_frequencies": {"DPV": 1.0}, "specialist_scores": {"dce": 0.5}}
     report, path = tune_program_activation(
         profile,
-        domain="mock",
-        split="base",
-        lm=lm,
+        lm,
+        mock_data(dirs),
+        TuneSettings(n_trials=2, space=ActivationSpace(specialists=("dce", "mem"), budget=(0, 1))),
+        solo=SoloEpisodes(task_ids=["create_task_1"]),
+        output=ProgramOutput(out=tmp_path / "tuned.json", runs_dir=dirs["runs_dir"]),
         program=tuned,
-        solo_decisions=True,
-        solo_task_ids=["create_task_1"],
-        n_trials=2,
-        space=ActivationSpace(specialists=("dce", "mem"), budget=(0, 1)),
-        out=tmp_path / "tuned.json",
         progress=False,
-        **dirs,
     )
     assert report.n_complete >= 1 and path.exists()
     program = load_program(path)
