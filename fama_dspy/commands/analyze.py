@@ -20,6 +20,8 @@ RUN_LOG = "run-log.jsonl"
 _EXCERPT_LINES = 3
 _EXCERPT_CHARS = 160
 
+from fama_dspy.benchmarks import available_benchmarks
+
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser(
@@ -40,6 +42,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--judge-model", default=None, help="model spec of the judges (default: the agent's model)"
     )
     group.add_argument("--config", default=None, help="configuration to analyse when the run holds several")
+    group.add_argument(
+        "--benchmark",
+        default=None,
+        choices=available_benchmarks(),
+        help="benchmark the run was made on (default: the run's manifest, else tau2)",
+    )
     group.add_argument(
         "--rerun-budget",
         type=int,
@@ -114,11 +122,12 @@ def _run_split(run_dir: Path) -> str | None:
     return entries[-1]["split"] if entries else None
 
 
-def _run_benchmark(run_dir: Path) -> str:
-    """The benchmark a run was made on: the bench manifest's, else τ² (runs made before benchmarks were named)."""
+def _run_benchmark(run_dir: Path, given: str | None = None) -> str:
+    """The benchmark a run was made on: ``--benchmark``, else the bench manifest's, else τ² (runs made
+    before benchmarks were named)."""
     from fama_dspy.report.manifest import read_manifest
 
-    return (read_manifest(run_dir) or {}).get("benchmark") or "tau2"
+    return given or (read_manifest(run_dir) or {}).get("benchmark") or "tau2"
 
 
 def decision_run_command(args: argparse.Namespace) -> int:
@@ -152,7 +161,7 @@ def decision_run_command(args: argparse.Namespace) -> int:
     domain = records[0]["domain"]
     solo = bool(records[0].get("solo"))
     task_ids = sorted({r["task_id"] for r in records})
-    benchmark = get_benchmark(_run_benchmark(args.run_dir))
+    benchmark = get_benchmark(_run_benchmark(args.run_dir, args.benchmark))
     points = {p.id: p for p in benchmark.decision_points(domain, "base", task_ids=task_ids, solo=solo)}
     model_spec, api_base = _agent_model(args)
     model = _model_name(model_spec, api_base, args.api_key)
@@ -251,7 +260,7 @@ def run_command(args: argparse.Namespace) -> int:
         f"[bold]Failure analysis[/bold] of {escape(str(args.run_dir))} · {escape(config)} · {domain} · "
         f"agent model {escape(model)} · judges {escape(judge_name)}"
     )
-    benchmark = get_benchmark(_run_benchmark(args.run_dir))
+    benchmark = get_benchmark(_run_benchmark(args.run_dir, args.benchmark))
     diagnoses, profile = benchmark.analyze_run(
         args.run_dir,
         judge_lm,

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from rich.console import Console
 
+from fama_dspy.benchmarks import DEFAULT_BENCHMARK, available_benchmarks
 from fama_dspy.commands.options import add_decoding_args, add_model_args
 
 console = Console(width=None if sys.stdout.isatty() else 160)
@@ -22,7 +23,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--full uses every task. Rerunning with the same --out resumes.",
     )
     add_model_args(parser)
-    parser.add_argument("--domain", default="airline", choices=["airline", "retail", "telecom"])
+    parser.add_argument("--benchmark", default=DEFAULT_BENCHMARK, choices=available_benchmarks())
+    parser.add_argument("--domain", default="airline", help="an interactive domain of the benchmark")
     parser.add_argument("--base", default="react", choices=["react", "fc"])
     parser.add_argument("--train-tasks", type=int, default=6)
     parser.add_argument("--test-tasks", type=int, default=4)
@@ -41,6 +43,7 @@ def run(args: argparse.Namespace) -> int:
 
     solo_domain = None if args.solo_domain == "none" else args.solo_domain
     common = {
+        "benchmark": args.benchmark,
         "domain": args.domain,
         "base": args.base,
         "solo_domain": solo_domain,

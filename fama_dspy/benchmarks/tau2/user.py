@@ -38,17 +38,10 @@ from tau2.user.base import OUT_OF_SCOPE, STOP, TRANSFER, UserState, ValidUserInp
 from fama_dspy.benchmarks.tau2.convert import new_tool_call_id, tool_to_spec
 from fama_dspy.benchmarks.tau2.user_base import HarnessUser
 from fama_dspy.results.fatal import is_endpoint_failure
-from fama_dspy.signatures.user_simulator import UserTurn, UserTurnWithDevice
-from fama_dspy.user_sim.user_role import user_role_issues
+from fama_dspy.user_sim.simulator import FALLBACK_REPLY, SimulatedUser
 from fama_dspy.user_sim.voice import first_person
 
 STATUS_TOKENS = {"done": STOP, "transferred": TRANSFER, "out_of_scope": OUT_OF_SCOPE}
-IN_ROLE_CORRECTION = (
-    "Your reply sounded like the support agent ({problem}). You are the customer: write what the customer "
-    "says next to the agent about your own request."
-)
-EMPTY_CORRECTION = "Your reply was empty. Write the customer's next message (or run a device tool if asked)."
-FALLBACK_REPLY = "Sorry, I did not follow. What do you need from me?"
 
 
 def render_user_view(messages: list[Tau2Message]) -> str:
@@ -66,54 +59,6 @@ def render_user_view(messages: list[Tau2Message]) -> str:
         elif isinstance(m, ToolMessage) and m.requestor == "user":
             lines.append(f"device result: {m.content}")
     return "\n".join(lines) if lines else "(the chat has not started)"
-
-
-class SimulatedUser(dspy.Module):
-    """One customer turn; with ``device_tools`` the customer may run a device tool instead of writing.
-
-    JSON adapter by default: docs/design.md §8 measured silent garbage from small models with DSPy's chat format.
-    """
-
-    def __init__(self, adapter: dspy.Adapter | None = None):
-        super().__init__()
-        self.adapter = adapter or dspy.JSONAdapter()
-        self.turn = dspy.Predict(UserTurn)
-        self.turn_with_device = dspy.Predict(UserTurnWithDevice)
-
-    def forward(self, scenario: str, conversation: str, device_tools: str | None = None, agent_texts=()):
-        correction = None
-        retries = 0
-        pred = None
-        for attempt in range(2):
-            inputs: dict[str, Any] = {"scenario": scenario, "conversation": conversation}
-            if correction:
-                inputs["correction"] = correction
-            with dspy.context(adapter=self.adapter):
-                if device_tools:
-                    pred = self.turn_with_device(device_tools=device_tools, **inputs)
-                else:
-                    pred = self.turn(**inputs)
-            message = (pred.message or "").strip()
-            if device_tools and (pred.get("tool_name") or "").strip():
-                break
-            issues = user_role_issues(
-                [
-                    *({"role": "assistant", "content": t} for t in agent_texts),
-                    {"role": "user", "content": message},
-                ]
-            )
-            if message and not issues:
-                break
-            problem = issues[0].split("] ", 1)[-1] if issues else ""
-            correction = IN_ROLE_CORRECTION.format(problem=problem) if message else EMPTY_CORRECTION
-            retries = attempt + 1
-        return dspy.Prediction(
-            message=(pred.message or "").strip(),
-            status=pred.status,
-            tool_name=(pred.get("tool_name") or "").strip(),
-            tool_arguments=pred.get("tool_arguments") or "{}",
-            retries=retries,
-        )
 
 
 def _parse_arguments(text: str) -> dict[str, Any]:
