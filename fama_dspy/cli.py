@@ -41,6 +41,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        if getattr(args, "data_dir", None) is not None:
+            from fama_dspy.commands.options import use_benchmark_checkout
+
+            use_benchmark_checkout(args)
         return args.handler(args)
     except FamaError as exc:
         err_console.print(f"[red]error:[/red] {exc}")

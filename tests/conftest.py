@@ -19,6 +19,12 @@ import pytest
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 sys.path.insert(0, str(Path(__file__).parent))
 
+#: The benchmark checkouts beside the project (ACEBench, τ-trait); tests that need one skip elsewhere.
+SHARED_BENCHMARKS = Path(__file__).resolve().parents[2] / "shared" / "benchmarks"
+for _var, _folder in (("FAMA_ACEBENCH_DIR", "acebench"), ("FAMA_TAU_TRAIT_DIR", "tau-trait")):
+    if (SHARED_BENCHMARKS / _folder).is_dir():
+        os.environ.setdefault(_var, str(SHARED_BENCHMARKS / _folder))
+
 from scripted_lm import scripted_lm
 
 from fama_dspy.conversation import DecisionState, Message, ToolCall, ToolSpec

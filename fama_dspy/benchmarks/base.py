@@ -67,6 +67,8 @@ class Benchmark(Protocol):
     solo_domains: tuple[str, ...]
     #: Domains that need a user simulator for episodes.
     interactive_domains: tuple[str, ...]
+    #: Where a benchmark read from a user's checkout finds it (``checkout.Checkout``); None for packages.
+    checkout: Any
 
     def check_domain(self, domain: str) -> str:
         """``domain`` if the benchmark has it, else a ``ConfigError`` naming the choices."""

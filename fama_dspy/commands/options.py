@@ -27,6 +27,12 @@ def add_task_args(parser: argparse.ArgumentParser, default_domain: str | None = 
     group.add_argument(
         "--domain", default=default_domain, help="the benchmark's domain (τ²: airline, retail, telecom, mock)"
     )
+    group.add_argument(
+        "--data-dir",
+        type=Path,
+        default=None,
+        help="the benchmark's checkout folder, for benchmarks read from one (ACEBench, τ-trait)",
+    )
     group.add_argument("--split", default="train", help="train | test | base (mock has one split)")
     group.add_argument("--task-ids", default=None, help="comma-separated task ids (overrides --num-tasks)")
     group.add_argument("--num-tasks", type=int, default=None, help="first N tasks of the split")
@@ -97,3 +103,16 @@ def agent_spec_from_args(args: argparse.Namespace) -> AgentSpec:
 def agent_choice(args: argparse.Namespace, domain: str | None = None) -> AgentChoice:
     """Turn the agent options into a named configuration (the name goes into every record)."""
     return resolve_agent(agent_spec_from_args(args), args.model, domain=domain)
+
+
+def use_benchmark_checkout(args: argparse.Namespace) -> None:
+    """Apply ``--data-dir`` to the chosen benchmark (a no-op for benchmarks installed as packages)."""
+    if getattr(args, "data_dir", None) is None:
+        return
+    from fama_dspy.benchmarks import get_benchmark
+    from fama_dspy.errors import ConfigError
+
+    checkout = getattr(get_benchmark(args.benchmark), "checkout", None)
+    if checkout is None:
+        raise ConfigError(f"--data-dir: {args.benchmark} is installed as a package and reads no checkout")
+    checkout.use(args.data_dir)

@@ -20,6 +20,7 @@ class ToyBenchmark:
     domains = ("toys",)
     solo_domains = ("toys",)
     interactive_domains = ()
+    checkout = None
 
     def check_domain(self, domain):
         if domain not in self.domains:

