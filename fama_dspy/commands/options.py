@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from fama_dspy.bench.agents import AGENT_CHOICES, AgentChoice, AgentSpec, resolve_agent
 from fama_dspy.benchmarks import DEFAULT_BENCHMARK, available_benchmarks
