@@ -11,8 +11,9 @@ says ``"x-identifier": true``, or, unless it says ``false``, its name is ``id``/
 ``_id``/``_ids`` (``user_id``, ``reservation_id``, ``item_ids``, ``payment_method_id``). Names
 such as ``flight_number``, ``email`` or ``zip`` are values a customer states, not identifiers.
 
-Seen values come from the ticket, the customer's messages, successful tool results (errors
-are skipped: they echo the bad id back) and the arguments of the agent's own calls that succeeded
+Seen values come from the ticket, the customer's messages, successful tool results (JSON, or a
+Python literal as ACEBench shows results, read with ``ast.literal_eval``; errors are skipped: they
+echo the bad id back) and the arguments of the agent's own calls that succeeded
 (a call that returned a result proved its ids real). In tool results a value counts when it sits under an
 id-like key, in a list or dict-key set under a plural key (``"reservations": ["4WQ150"]``), or in
 an ``id`` field of an item of such a collection; each value keeps its *kind* (the key it came
@@ -22,6 +23,7 @@ only widens a choice, under-collecting would block a legitimate call.
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 from dataclasses import dataclass, field
@@ -150,6 +152,17 @@ def _from_json(node: Any, seen: SeenIdentifiers, source: str, key: str = "") -> 
                 _from_json(item, seen, source, key)
 
 
+def _python_literal(text: str) -> dict | list | None:
+    """A tool result written as a Python literal (``{'message_id': 4}``), as data; else None."""
+    if not text or text.lstrip()[:1] not in ("{", "["):
+        return None
+    try:
+        value = ast.literal_eval(text)  # literals only: a result is data, never code
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        return None
+    return value if isinstance(value, (dict, list)) else None
+
+
 def seen_identifiers(state: DecisionState) -> SeenIdentifiers:
     """Deterministically collect the identifier values visible at this decision (see module docstring)."""
     seen = SeenIdentifiers()
@@ -170,8 +183,10 @@ def seen_identifiers(state: DecisionState) -> SeenIdentifiers:
             try:
                 data = json.loads(m.content)
             except (json.JSONDecodeError, TypeError):
-                _from_text(m.content, seen, source)
-                continue
+                data = _python_literal(m.content)
+                if data is None:
+                    _from_text(m.content, seen, source)
+                    continue
             if isinstance(data, (dict, list)):
                 _from_json(data, seen, source)
             else:

@@ -36,6 +36,8 @@ class FailureEvidence(BaseModel):
     wrong_argument_actions: list[str] = []
     #: True: the final DB differs from the gold one; None: not checked for this task.
     db_mismatch: bool | None = None
+    #: Where the final state differs from the expected one (``path expected X, got Y``), when known.
+    state_differences: list[str] = []
     #: Facts the agent had to tell the user and did not.
     missing_information: list[str] = []
     tool_errors: list[str] = []
@@ -62,6 +64,7 @@ class FailureEvidence(BaseModel):
     @field_validator(
         "missed_actions",
         "wrong_argument_actions",
+        "state_differences",
         "missing_information",
         "tool_errors",
         "rejected_actions",
@@ -108,6 +111,7 @@ class FailureEvidence(BaseModel):
         _listed(lines, "gold actions called with wrong arguments", self.wrong_argument_actions)
         if self.db_mismatch is not None:
             lines.append(f"final database matches the expected one: {'no' if self.db_mismatch else 'yes'}")
+        _listed(lines, "where the final state differs from the expected one", self.state_differences)
         _listed(lines, "information the agent did not give the user", self.missing_information)
         _listed(lines, "tool errors", self.tool_errors)
         if self.parse_failures:
