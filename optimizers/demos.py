@@ -121,6 +121,27 @@ def set_demos(agent: FamaAgent, examples: Sequence[dspy.Example]) -> None:
         agent.agent.decide_solo.demos = [dspy.Example(**d) for d in solo]
 
 
+def labeled_demos(
+    agent: FamaAgent, examples: Sequence[dspy.Example], *, k: int = 3, seed: int = 0
+) -> DemoSelection:
+    """DSPy's LabeledFewShot for decisions: one seeded set of ``k`` gold demos, no search, no LM call.
+
+    What a run too small for a validation split can still compile (``fama demo``); ``select_demos``
+    searches several sets when there are validation points. The input agent is unchanged.
+    """
+    if agent.base != "react":
+        raise ConfigError("demos need the ReAct base: a native function-calling prompt has no slot for them.")
+    demos = candidate_sets(examples, k, 1, seed)[0]
+    program = agent.deepcopy()
+    set_demos(program, demos)
+    return DemoSelection(
+        program=program,
+        k=k,
+        chosen=[e.point_id for e in demos],
+        demo_tokens=demo_tokens([compact_demo(e) for e in demos]),
+    )
+
+
 def select_demos(
     agent: FamaAgent,
     trainset: Sequence[dspy.Example],

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+from fama_dspy.optimizers.program import load_program
+from fama_dspy.signatures.action import AgentAction
 from scripted_lm import action_reply, json_reply, scripted_lm
 
 from fama_dspy.analysis.profile import FailureProfile
@@ -39,19 +41,42 @@ def test_wrong_decisions_are_diagnosed_by_rules():
 
 def test_demo_pipeline_end_to_end(tmp_path, capsys):
     lm, engine = scripted_lm(SCRIPT)
-    plan = DemoPlan(train_tasks=2, test_tasks=1, solo_tasks=1, solo_max_steps=4, concurrency=1)
+    plan = DemoPlan(
+        train_tasks=4,
+        test_tasks=1,
+        counterfactual_points=1,
+        solo_domain="mock",
+        solo_tasks=1,
+        solo_max_steps=4,
+        concurrency=1,
+    )
     result = run_demo(plan, lm, tmp_path / "demo", model="scripted")
     profile = FailureProfile.load(result.profile_path)
     assert profile.n_failed > 0 and profile.recommended  # every train decision was wrong
     assert result.train_accuracy == 0.0
+    assert any("counterfactual re-runs" in note for note in profile.notes)
     assert set(result.reports) == {"decisions", "solo"}
-    for path in result.reports.values():
-        text = path.read_text()
-        assert "react" in text and f"fama[react:{'+'.join(profile.recommended)}]" in text
+    fama = f"fama[react:{'+'.join(profile.recommended)}]"
+    configs = {"react", "fama-compiled[react-demos]", fama, "fama-compiled[fama-demos]"}
     decisions = [
         json.loads(line) for line in (tmp_path / "demo" / "test-decisions" / "decisions.jsonl").open()
     ]
-    assert {d["config"] for d in decisions} == {"react", f"fama[react:{'+'.join(profile.recommended)}]"}
+    assert {d["config"] for d in decisions} == configs
+    for path in result.reports.values():
+        assert all(c in path.read_text() for c in configs)
+    # The compiled programs carry three gold demonstrations from train tasks, none from test.
+    program = load_program(result.programs["react-demos"])
+    demos = program.agent.decide.demos
+    assert len(demos) == 3 and all(
+        AgentAction.model_validate(dict(d)["action"]).kind == "tool_call" for d in demos
+    )
+    assert {lever["lever"] for lever in result.levers} == {
+        "compilation (demos)",
+        "meta layer (FAMA)",
+        "meta layer on the compiled agent",
+        "both",
+    }
+    assert all(lever["points"] == len({d["point_id"] for d in decisions}) for lever in result.levers)
     # Resume: a second run makes no new LM calls.
     calls = len(engine.calls)
     run_demo(plan, lm, tmp_path / "demo", model="scripted")

@@ -18,17 +18,26 @@ console = Console(width=None if sys.stdout.isatty() else 160)
 def add_parser(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser(
         "demo",
-        help="FAMA end to end: baseline on train → failure profile → FAMA vs baseline on test",
-        description="Default sizes finish in about 20 minutes on 2 cores with the embedded 1.5B model; "
+        help="FAMA end to end: baseline on train → counterfactual profile → compile → base vs FAMA on test",
+        description="Default sizes aim at about 15 minutes on 2 cores with the embedded 1.5B model; "
         "--full uses every task. Rerunning with the same --out resumes.",
     )
     add_model_args(parser)
     parser.add_argument("--benchmark", default=DEFAULT_BENCHMARK, choices=available_benchmarks())
     parser.add_argument("--domain", default="airline", help="an interactive domain of the benchmark")
     parser.add_argument("--base", default="react", choices=["react", "fc"])
-    parser.add_argument("--train-tasks", type=int, default=6)
-    parser.add_argument("--test-tasks", type=int, default=4)
-    parser.add_argument("--solo-domain", default="mock", help="solo episodes ('none' to skip)")
+    parser.add_argument("--train-tasks", type=int, default=4)
+    parser.add_argument("--test-tasks", type=int, default=2)
+    parser.add_argument(
+        "--counterfactual-points",
+        type=int,
+        default=1,
+        help="failed train points re-asked per linked specialist",
+    )
+    parser.add_argument(
+        "--num-demos", type=int, default=3, help="labeled demonstrations in the compiled programs"
+    )
+    parser.add_argument("--solo-domain", default="none", help="solo episodes too, e.g. mock (default: none)")
     parser.add_argument("--solo-tasks", type=int, default=2)
     parser.add_argument("--concurrency", type=int, default=2)
     parser.add_argument("--full", action="store_true", help="every task of the splits (hours on a CPU)")
@@ -48,6 +57,7 @@ def run(args: argparse.Namespace) -> int:
         "base": args.base,
         "solo_domain": solo_domain,
         "concurrency": args.concurrency,
+        "num_demos": args.num_demos,
         "decoding": args.decoding,
         "id_policy": args.id_policy,
     }
@@ -55,7 +65,11 @@ def run(args: argparse.Namespace) -> int:
         DemoPlan.full(**common)
         if args.full
         else DemoPlan(
-            train_tasks=args.train_tasks, test_tasks=args.test_tasks, solo_tasks=args.solo_tasks, **common
+            train_tasks=args.train_tasks,
+            test_tasks=args.test_tasks,
+            counterfactual_points=args.counterfactual_points,
+            solo_tasks=args.solo_tasks,
+            **common,
         )
     )
     started = time.perf_counter()
