@@ -18,13 +18,15 @@ from pydantic import BaseModel
 from fama_dspy.decoding import decoding_label
 from fama_dspy.errors import ConfigError
 
-AGENT_CHOICES = ("react", "fc", "irma", "fama", "fama-compiled", "tau2-llm-agent")
+AGENT_CHOICES = ("react", "fc", "irma", "fama", "fama-compiled", "tau2-llm-agent", "gold")
+#: What a benchmark runner is asked to run instead of a fama-dspy agent (``EpisodeRequest.extra``).
+GOLD_EXTRA = {"agent": "gold"}
 
 
 class AgentSpec(BaseModel):
     """One agent configuration, as ``--agent`` and its options (or one ``--configs`` item) give it."""
 
-    agent: Literal["react", "fc", "irma", "fama", "fama-compiled", "tau2-llm-agent"] = "fama"
+    agent: Literal["react", "fc", "irma", "fama", "fama-compiled", "tau2-llm-agent", "gold"] = "fama"
     base: Literal["react", "fc"] | None = None
     specialists: str | list[str] | None = None
     profile: str | None = None
@@ -44,6 +46,13 @@ class AgentChoice:
     factory: Callable[[], Any] | None = None
     tau2_llm: bool = False
     description: str = ""
+    #: The benchmark's own gold replay (no LLM): an install check and the scoring's parity test.
+    gold: bool = False
+
+    @property
+    def runs_without_factory(self) -> bool:
+        """Run by the benchmark itself (τ²'s reference agent, the gold replay): episodes only."""
+        return self.tau2_llm or self.gold
 
 
 def _profile_subset(path: str, model: str, domain: str | None) -> list[str]:
@@ -62,7 +71,7 @@ def _profile_subset(path: str, model: str, domain: str | None) -> list[str]:
 def resolve_agent(spec: AgentSpec, model: str = "", domain: str | None = None) -> AgentChoice:
     """The named configuration ``spec`` describes; ``model``/``domain`` check a profile's fit."""
     choice = _resolve(spec, model, domain)
-    if not spec.name and not choice.tau2_llm:
+    if not spec.name and not choice.runs_without_factory:
         choice.name += decoding_label(spec.decoding, spec.id_policy)
     return choice
 
@@ -80,6 +89,10 @@ def _resolve(spec: AgentSpec, model: str, domain: str | None) -> AgentChoice:
     if not spec.verify_and_revise:
         kw["verify_and_revise"] = False
     agent = spec.agent
+    if agent == "gold":
+        return AgentChoice(
+            name=spec.name or "gold", gold=True, description="the benchmark's gold actions replayed (no LLM)"
+        )
     if agent == "tau2-llm-agent":
         return AgentChoice(
             name=spec.name or "tau2-llm-agent", tau2_llm=True, description="τ²'s reference llm_agent"

@@ -2,7 +2,7 @@
 
 ``--configs`` mini-language (comma-separated; specialist codes joined by ``+``)::
 
-    react | fc | tau2-llm-agent
+    react | fc | tau2-llm-agent | gold      gold: the benchmark's gold replay (episodes only)
     irma | irma:fc                          IRMA-style on ReAct (default) or FC
     fama:dce+mem | fama:fc:dce+mem          FAMA with an explicit subset, on ReAct or FC
     fama-profile:PATH | fama-profile:fc:PATH   FAMA with a failure profile's recommended subset
@@ -92,7 +92,7 @@ def parse_config_spec(text: str) -> ConfigSpec:
 
 def _parse_config_body(spec: str) -> ConfigSpec:
     kind, sep, rest = spec.partition(":")
-    if kind in ("react", "fc", "tau2-llm-agent"):
+    if kind in ("react", "fc", "tau2-llm-agent", "gold"):
         if sep:
             raise ConfigError(f"config {spec!r}: {kind} takes no options")
         return ConfigSpec(spec=spec, agent=kind)
@@ -121,7 +121,7 @@ def _parse_config_body(spec: str) -> ConfigSpec:
             )
         return ConfigSpec(spec=spec, agent="fama-compiled", program=rest)
     raise ConfigError(
-        f"unknown config {spec!r}; use react, fc, tau2-llm-agent, irma[:fc], fama[:fc]:CODES, "
+        f"unknown config {spec!r}; use react, fc, gold, tau2-llm-agent, irma[:fc], fama[:fc]:CODES, "
         "fama-profile[:fc]:PATH or fama-compiled:PATH"
     )
 
@@ -150,7 +150,7 @@ def program_base(path: str | Path) -> str | None:
 
 def config_base(spec: ConfigSpec) -> str | None:
     """The base configuration a bench configuration is compared with (None: it is one, or has none)."""
-    if spec.agent in ("react", "fc", "tau2-llm-agent"):
+    if spec.agent in ("react", "fc", "tau2-llm-agent", "gold"):
         return None
     if spec.agent == "fama-compiled":
         return program_base(spec.program)

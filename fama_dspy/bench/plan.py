@@ -60,6 +60,11 @@ class ResolvedConfig:
     base: str | None
     factory: Any
     tau2_llm: bool
+    gold: bool = False
+
+    @property
+    def runs_without_factory(self) -> bool:
+        return self.tau2_llm or self.gold
 
 
 def lm_label(lm) -> str:
@@ -78,7 +83,13 @@ def resolve_configs(plan: BenchPlan, model: str) -> list[ResolvedConfig]:
         choice = resolve_agent(spec.agent_spec(plan.decoding, plan.id_policy), model, domain=plan.domain)
         resolved.append(
             ResolvedConfig(
-                spec, choice.name, choice.description, config_base(spec), choice.factory, choice.tau2_llm
+                spec,
+                choice.name,
+                choice.description,
+                config_base(spec),
+                choice.factory,
+                choice.tau2_llm,
+                choice.gold,
             )
         )
     names = [c.name for c in resolved]

@@ -16,6 +16,7 @@ import dspy
 from rich.console import Console
 from rich.markup import escape
 
+from fama_dspy.bench.agents import GOLD_EXTRA
 from fama_dspy.bench.manifest import bench_manifest
 from fama_dspy.bench.plan import BenchPlan, BenchResult, check_plan, lm_label, resolve_configs
 from fama_dspy.bench.trials import TrialRollouts, TrialSampledAgent
@@ -81,6 +82,7 @@ def run_bench(
     if "interactive" in plan.modes:
         user_model = {
             "fama": lm_label(user_lm) if user_lm is not None else model,
+            "acebench": lm_label(user_lm) if user_lm is not None else model,
             "tau2": user_llm[0] if user_llm else None,
         }.get(plan.user)
     manifest = bench_manifest(
@@ -114,8 +116,10 @@ def run_bench(
                         f"{RECOMMENDED_POINTS} (one point = {100 / max(1, len(points)):.1f} %).[/yellow]"
                     )
                 for config in configs:
-                    if config.tau2_llm:
-                        skipped.append(f"{config.name}: decisions (τ²'s llm_agent runs only as episodes)")
+                    if config.runs_without_factory:
+                        skipped.append(
+                            f"{config.name}: decisions ({config.description} runs only as episodes)"
+                        )
                         continue
                     evaluate_decisions(
                         config.factory(),
@@ -131,7 +135,7 @@ def run_bench(
                 continue
             solo = mode == "solo"
             user_kwargs: dict[str, Any] = {}
-            if not solo and plan.user == "fama":
+            if not solo and plan.user in ("fama", "acebench"):  # LM-driven users on a dspy.LM
                 user_kwargs = {"user_lm": user_lm or lm}
             elif not solo and plan.user == "tau2":
                 user_kwargs = {"user_llm": user_llm[0], "user_llm_args": user_llm[1]}
@@ -140,6 +144,8 @@ def run_bench(
                 agent_factory = config.factory
                 if config.tau2_llm:
                     extra = {"agent_llm": tau2_agent_llm[0], "agent_llm_args": tau2_agent_llm[1]}
+                elif config.gold:
+                    extra = dict(GOLD_EXTRA)
                 elif rollouts is not None:
                     agent_factory = lambda f=config.factory: TrialSampledAgent(f(), rollouts)
                 benchmark.run_episodes(

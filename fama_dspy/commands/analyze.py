@@ -126,8 +126,15 @@ def _run_benchmark(run_dir: Path, given: str | None = None) -> str:
     """The benchmark a run was made on: ``--benchmark``, else the bench manifest's, else τ² (runs made
     before benchmarks were named)."""
     from fama_dspy.report.manifest import read_manifest
+    from fama_dspy.results.records import read_jsonl
 
-    return given or (read_manifest(run_dir) or {}).get("benchmark") or "tau2"
+    if given or (read_manifest(run_dir) or {}).get("benchmark"):
+        return given or read_manifest(run_dir)["benchmark"]
+    for name in ("episodes.jsonl", "decisions.jsonl"):
+        named = [r["benchmark"] for r in read_jsonl(run_dir / name)[:1] if r.get("benchmark")]
+        if named:
+            return named[0]
+    return "tau2"
 
 
 def decision_run_command(args: argparse.Namespace) -> int:
@@ -253,7 +260,7 @@ def run_command(args: argparse.Namespace) -> int:
                 api_key=args.api_key if user_spec == model_spec else None,
             ).tau2_llm()
             rerun_kwargs.update(user_llm=llm, user_llm_args=llm_args)
-        if "fama" in users:
+        if users & {"fama", "acebench"}:  # users run on a dspy.LM
             rerun_kwargs["user_lm"] = agent_lm if user_spec == model_spec else make_lm(user_spec)
 
     console.print(

@@ -83,7 +83,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     bench.add_argument(
         "--user",
         default="fama",
-        choices=["fama", "tau2", "scripted"],
+        choices=["fama", "tau2", "acebench", "scripted"],
         help="user simulator of interactive episodes",
     )
     bench.add_argument(
@@ -126,7 +126,7 @@ def bench_command(args: argparse.Namespace, lm=None) -> int:
         lm = make_lm_from_args(args)
     model = lm_label(lm)
     user_lm = user_llm = tau2_agent_llm = None
-    if "interactive" in plan.modes and plan.user in ("fama", "tau2"):
+    if "interactive" in plan.modes and plan.user in ("fama", "tau2", "acebench"):
         user_spec = args.user_model or args.model
         if plan.user == "tau2":
             from fama_dspy.lm import resolve

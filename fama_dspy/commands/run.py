@@ -39,7 +39,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="agent gets the ticket, no user (default: on for mock and telecom)",
     )
     run.add_argument(
-        "--user", default="fama", choices=["fama", "tau2", "scripted"], help="user simulator (interactive)"
+        "--user",
+        default="fama",
+        choices=["fama", "tau2", "acebench", "scripted"],
+        help="user simulator (interactive): ours (fama), τ²'s own (tau2), ACEBench's own prompt on "
+        "--user-model (acebench), or the gold-following scripted user (no LLM)",
     )
     run.add_argument("--user-model", default=None, help="model spec of the user simulator (default: --model)")
     run.add_argument("--trials", type=int, default=1)
@@ -63,7 +67,7 @@ def _episodes(args: argparse.Namespace, lm) -> int:
     solo = args.solo if args.solo is not None else args.domain in benchmark.solo_domains
     seeds = [args.seed + i for i in range(args.trials)] if args.seed is not None else None
     user_kwargs: dict = {}
-    if not solo and args.user in ("fama", "tau2"):
+    if not solo and args.user in ("fama", "tau2", "acebench"):
         from fama_dspy.lm import make_lm, resolve
 
         user_spec = args.user_model or args.model
@@ -80,6 +84,10 @@ def _episodes(args: argparse.Namespace, lm) -> int:
             args.temperature
         )
         extra = {"agent_llm": llm, "agent_llm_args": llm_args}
+    elif choice.gold:
+        from fama_dspy.bench.agents import GOLD_EXTRA
+
+        extra = dict(GOLD_EXTRA)
     console.print(
         f"[bold]{choice.name}[/bold]: {choice.description}; model {args.model}; "
         f"{args.domain} {args.split}{' solo' if solo else f' with user {args.user}'}"
@@ -102,7 +110,7 @@ def _episodes(args: argparse.Namespace, lm) -> int:
                 **user_kwargs,
                 extra=extra,
             ),
-            None if choice.tau2_llm else choice.factory,
+            None if choice.runs_without_factory else choice.factory,
         )
     print_summaries(summarize_groups(records), console=console, title=f"{choice.name} · {args.domain}")
     _print_cache_stats(lm)
@@ -123,10 +131,12 @@ def _decisions(args: argparse.Namespace, lm) -> int:
     )
 
     choice = agent_choice(args, domain=args.domain)
-    if choice.tau2_llm:
+    if choice.runs_without_factory:
         from fama_dspy.errors import ConfigError
 
-        raise ConfigError("decision-level evaluation runs fama-dspy agents; τ²'s llm_agent needs episodes")
+        raise ConfigError(
+            f"decision-level evaluation runs fama-dspy agents; {choice.description} needs episodes"
+        )
     points = get_benchmark(args.benchmark).decision_points(
         args.domain, args.split, task_ids=task_ids_arg(args), num_tasks=args.num_tasks, solo=bool(args.solo)
     )
@@ -167,7 +177,7 @@ def _decisions(args: argparse.Namespace, lm) -> int:
 def _print_cache_stats(*lms) -> None:
     from fama_dspy.lm_calls import prompt_cache_stats
 
-    stats = prompt_cache_stats([entry for lm in lms for entry in lm.history])
+    stats = prompt_cache_stats([entry for lm in lms if lm is not None for entry in lm.history])
     if stats["requests"]:
         console.print(
             f"server prompt cache: {stats['cached_tokens']}/{stats['prompt_tokens']} prompt tokens reused "
@@ -200,6 +210,8 @@ def _log_invocation(args: argparse.Namespace) -> None:
 
 
 def run_command(args: argparse.Namespace) -> int:
-    lm = make_lm_from_args(args)
+    # The gold replay needs no model, unless an LLM plays the user; no server is started for it.
+    llm_free = args.agent == "gold" and (args.solo or args.user == "scripted")
+    lm = None if llm_free else make_lm_from_args(args)
     _log_invocation(args)
     return _decisions(args, lm) if args.mode == "decisions" else _episodes(args, lm)

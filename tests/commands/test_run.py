@@ -83,3 +83,30 @@ def test_answers_from_dspys_cache_are_marked(tmp_path, monkeypatch):
     (again,) = read_jsonl(tmp_path / "b" / "decisions.jsonl")
     assert (first["lm_calls"], first["cache_hits"]) == (1, 0)
     assert (again["lm_calls"], again["cache_hits"]) == (1, 1) and again["usage"]["prompt_tokens"] == 0
+
+
+def _episode_args(out, *options: str) -> argparse.Namespace:
+    parser = argparse.ArgumentParser()
+    run.add_parser(parser.add_subparsers())
+    return parser.parse_args(["run", "--mode", "episodes", "--out", str(out), "--concurrency", "1", *options])
+
+
+def test_gold_agent_replays_tau2_tasks_without_a_model(tmp_path, monkeypatch):
+    monkeypatch.setattr(run, "make_lm_from_args", lambda args: None)
+    out = tmp_path / "gold"
+    args = _episode_args(
+        out, "--domain", "mock", "--solo", "--task-ids", "create_task_1,update_task_1", "--agent", "gold"
+    )
+    assert run.run_command(args) == 0
+    records = read_jsonl(out / "episodes.jsonl")
+    assert [(r["config"], r["reward"]) for r in records] == [("gold", 1.0), ("gold", 1.0)]
+
+
+def test_gold_agent_is_refused_at_decision_level(tmp_path, monkeypatch):
+    import pytest
+
+    from fama_dspy.errors import ConfigError
+
+    monkeypatch.setattr(run, "make_lm_from_args", lambda args: None)
+    with pytest.raises(ConfigError, match="needs episodes"):
+        run.run_command(_args(tmp_path / "g", "--agent", "gold"))

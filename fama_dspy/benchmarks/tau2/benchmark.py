@@ -80,7 +80,13 @@ class Tau2Benchmark:
         from fama_dspy.benchmarks.tau2.runner import run_episodes
 
         fields = request.model_dump(exclude={"extra", "out"})
-        return run_episodes(agent_factory, out=request.out, **fields, **request.extra)
+        extra = dict(request.extra)
+        if extra.pop("agent", None) == "gold":  # the gold replay (no LLM)
+            from fama_dspy.benchmarks.tau2.builders import gold_agent_builder
+
+            extra["agent_builder"] = gold_agent_builder()
+            fields["config_name"] = fields.get("config_name") or "gold"
+        return run_episodes(agent_factory, out=request.out, **fields, **extra)
 
     def analyze_run(
         self,

@@ -102,6 +102,7 @@ def _now() -> str:
 def _base_record(settings: EpisodeSettings, task: Task, trial: int, seed: int) -> dict[str, Any]:
     return {
         "version": RECORD_VERSION,
+        "benchmark": "tau2",
         "config": settings.config_name,
         "agent": settings.agent_kind,
         "domain": settings.domain,
