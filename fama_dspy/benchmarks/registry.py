@@ -18,6 +18,7 @@ DEFAULT_BENCHMARK = "tau2"
 
 _ENTRIES: dict[str, str] = {
     "tau2": "fama_dspy.benchmarks.tau2.benchmark:Tau2Benchmark",
+    "tau-trait": "fama_dspy.benchmarks.tau_trait.benchmark:TauTraitBenchmark",
     "acebench": "fama_dspy.benchmarks.acebench.benchmark:AceBenchmark",
 }
 _INSTANCES: dict[str, Benchmark] = {}

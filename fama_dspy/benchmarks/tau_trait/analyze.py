@@ -1,0 +1,254 @@
+"""FAMA Stage 1 on a finished τ-trait run: judge every failed episode, learn from re-runs, build the profile.
+
+The same steps as τ²'s analysis (``benchmarks/tau2/analyze.py``), on τ-trait's records:
+1. the LLM-free evidence of every failed episode (``evidence.py``) goes to the
+   ``FailureAnalyzer`` with the domain's policy; each diagnosis is appended to
+   ``<run>/diagnoses.jsonl`` as it is made, and a rerun skips episodes the same judge model
+   already diagnosed;
+2. optionally, the learning step: failed episodes are re-run with one candidate specialist each
+   (``credit.candidate_reruns``), at most ``rerun_budget``, with the run's user, seed and step
+   limit, into ``<run>/reruns/``; a fix counts when the re-run succeeds. Refused when the run holds
+   tasks of the ``test`` split (``official-test`` and ``base`` overlap it);
+3. the ``FailureProfile`` from both, provenance recorded.
+"""
+
+from __future__ import annotations
+
+import contextvars
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from pathlib import Path
+from typing import Any
+
+import dspy
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from fama_dspy.analysis.credit import fix_evidence_from_reruns
+from fama_dspy.analysis.diagnosis import FailureDiagnosis
+from fama_dspy.analysis.judges import FailureAnalyzer
+from fama_dspy.analysis.profile import FailureProfile
+from fama_dspy.analysis.profile_builder import build_profile
+from fama_dspy.analysis.runs import (
+    DIAGNOSES_FILE,
+    RERUNS_DIR,
+    base_of_config,
+    diagnosis_key,
+    load_diagnosis_rows,
+    plan_reruns,
+    select_run,
+)
+from fama_dspy.benchmarks.tau_trait.data import load_domain
+from fama_dspy.benchmarks.tau_trait.evidence import evidence_from_record, failed_records
+from fama_dspy.benchmarks.tau_trait.tasks import task_splits
+from fama_dspy.errors import ConfigError
+from fama_dspy.results.records import JsonlAppender, episode_key, is_success, read_jsonl
+
+
+def _diagnose(
+    records: list[dict[str, Any]],
+    run_dir: Path,
+    analyzer: FailureAnalyzer,
+    judge_model: str,
+    concurrency: int,
+    progress: bool,
+    console: Console,
+) -> None:
+    """Diagnose the records ``judge_model`` has not diagnosed yet; each row is written as it finishes."""
+    done = {diagnosis_key(r) for r in read_jsonl(run_dir / DIAGNOSES_FILE)}
+    todo = [r for r in records if (*episode_key(r), judge_model) not in done]
+    if not todo:
+        return
+    policy = load_domain(todo[0]["domain"]).policy
+    appender = JsonlAppender(run_dir / DIAGNOSES_FILE)
+
+    def job(record: dict[str, Any]) -> None:
+        evidence = evidence_from_record(record)
+        diagnosis = analyzer(evidence, policy=policy)
+        appender.append(
+            {
+                **{
+                    k: record.get(k)
+                    for k in ("config", "domain", "solo", "user", "task_id", "trial", "split")
+                },
+                "benchmark": record.get("benchmark"),
+                "judge_model": judge_model,
+                "evidence": evidence.model_dump(mode="json"),
+                "diagnosis": diagnosis.model_dump(mode="json"),
+            }
+        )
+
+    bar = Progress(
+        TextColumn("[bold]diagnosing failures"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        disable=not progress,
+    )
+    with bar, ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
+        task = bar.add_task("diagnosing", total=len(todo))
+        futures = [pool.submit(contextvars.copy_context().run, job, r) for r in todo]
+        try:
+            for future in as_completed(futures):
+                future.result()
+                bar.advance(task)
+        except BaseException:
+            for f in futures:
+                f.cancel()  # what already finished is saved; a rerun resumes
+            raise
+
+
+def _rerun(
+    plan: list[dict[str, Any]],
+    failed: dict[tuple[str, int], dict[str, Any]],
+    run_dir: Path,
+    agent_lm: dspy.LM,
+    base: str,
+    concurrency: int,
+    user_lm: dspy.LM | None,
+    progress: bool,
+    console: Console,
+) -> list[dict[str, Any]]:
+    """Run the planned re-runs; each row gains ``fixed`` and ``error`` (errored re-runs carry no credit)."""
+    from fama_dspy.benchmarks.tau_trait.runner import run_episodes
+    from fama_dspy.configs import build_agent
+
+    groups: dict[tuple, list[dict[str, Any]]] = {}
+    for row in plan:
+        original = failed[(row["task_id"], row["trial"])]
+        key = (row["specialist"], row["trial"], original.get("seed"), original.get("user"))
+        key += (original.get("max_steps"), original.get("split"))
+        groups.setdefault(key, []).append(row)
+    results: list[dict[str, Any]] = []
+    for (code, trial, seed, user, max_steps, split), rows in groups.items():
+        original = failed[(rows[0]["task_id"], trial)]
+        if user == "fama" and user_lm is None:
+            raise ConfigError("The run used the fama user simulator: re-runs need its model (user_lm).")
+        with dspy.context(lm=agent_lm):
+            records = run_episodes(
+                lambda code=code: build_agent("fama", base=base, specialists=[code]),
+                config_name=f"rerun[{base}+{code}]#{trial}",
+                domain=original["domain"],
+                split=split,
+                task_ids=[r["task_id"] for r in rows],
+                seeds=[seed],
+                max_steps=max_steps or 30,
+                concurrency=concurrency,
+                user=user or "scripted",
+                user_lm=user_lm,
+                out=run_dir / RERUNS_DIR,
+                progress=progress,
+                console=console,
+            )
+        by_task = {r["task_id"]: r for r in records}
+        for row in rows:
+            record = by_task.get(row["task_id"])
+            error = record.get("error") if record is not None else "not run"
+            results.append(
+                {**row, "error": error, "fixed": error is None and is_success(record.get("reward"))}
+            )
+    return results
+
+
+def analyze_run(
+    run_dir: Path | str,
+    lm: dspy.LM,
+    judge_model_name: str,
+    *,
+    model: str,
+    config: str | None = None,
+    agent_lm: dspy.LM | None = None,
+    rerun_budget: int = 0,
+    base: str | None = None,
+    coverage_threshold: float = 0.8,
+    budget: int = 2,
+    prior_weight: float = 2.0,
+    concurrency: int = 2,
+    user_lm: dspy.LM | None = None,
+    rerun_seed: int = 0,
+    analyzer: FailureAnalyzer | None = None,
+    progress: bool = False,
+    console: Console | None = None,
+    **unused: Any,
+) -> tuple[list[FailureDiagnosis], FailureProfile]:
+    """Diagnoses of the run's failed episodes (in record order) and the profile built from them.
+
+    Same settings as τ²'s ``analyze_run``; ``unused`` takes the τ²-only ones (``user_llm``, …),
+    which a τ-trait run never needs.
+    """
+    if rerun_budget < 0:
+        raise ConfigError(f"rerun_budget must be >= 0, got {rerun_budget}.")
+    run_dir = Path(run_dir)
+    console = console or Console(stderr=True)
+    records, config, domain = select_run(run_dir, config)
+    selection = failed_records(records)
+    analyzer = analyzer or FailureAnalyzer(judge_model=judge_model_name)
+    with dspy.context(lm=lm):
+        _diagnose(selection.failed, run_dir, analyzer, judge_model_name, concurrency, progress, console)
+
+    rows = {diagnosis_key(r): r for r in load_diagnosis_rows(run_dir, judge_model_name)}
+    diagnoses = [rows[(*episode_key(r), judge_model_name)]["diagnosis"] for r in selection.failed]
+    notes = [str((records[0].get("reward_details") or {}).get("note") or "")] if records else []
+    notes = [n for n in notes if n]
+    if selection.errors:
+        kinds = Counter(str(r.get("error", "")).split(":", 1)[0] for r in selection.errors)
+        notes.append(
+            f"{len(selection.errors)} episode(s) ended in a harness error and were not analysed "
+            f"({', '.join(f'{k} ×{n}' for k, n in kinds.items())})."
+        )
+
+    fix_evidence = None
+    if rerun_budget > 0:
+        held_out = set(task_splits(domain)["test"])
+        if any(str(r.get("task_id")) in held_out for r in records):
+            raise ConfigError(
+                "The learning step re-runs tasks to tune the profile: use a train-split run, "
+                "never one holding test tasks (test, official-test or base)."
+            )
+        if agent_lm is None:
+            raise ConfigError("The learning step needs the agent's model (agent_lm) to re-run episodes.")
+        plan = plan_reruns(diagnoses, rerun_budget, rerun_seed)
+        if plan:
+            failed = {(str(r["task_id"]), int(r.get("trial", 0))): r for r in selection.failed}
+            results = _rerun(
+                plan,
+                failed,
+                run_dir,
+                agent_lm,
+                base or base_of_config(config),
+                concurrency,
+                user_lm or agent_lm,
+                progress,
+                console,
+            )
+            credited = [r for r in results if r["error"] is None]
+            fix_evidence = fix_evidence_from_reruns(credited)
+            notes.append(
+                f"Learning step: {len(results)} re-run(s) within a budget of {rerun_budget}, "
+                f"{sum(r['fixed'] for r in credited)} fixed the failure."
+            )
+            if len(credited) < len(results):
+                notes.append(
+                    f"{len(results) - len(credited)} re-run(s) ended in a harness error and give no credit."
+                )
+        else:
+            notes.append("Learning step: no agent-caused failure with a primary error to re-run.")
+
+    trials = Counter(str(r["task_id"]) for r in records)
+    split_counts = Counter(str(r.get("split") or "") for r in records)
+    profile = build_profile(
+        diagnoses,
+        fix_evidence,
+        model=model,
+        domain=domain,
+        split=split_counts.most_common(1)[0][0] or "train",
+        trials=max(trials.values()),
+        task_ids=list(dict.fromkeys(str(r["task_id"]) for r in records)),
+        judge_model=judge_model_name,
+        coverage_threshold=coverage_threshold,
+        budget=budget,
+        prior_weight=prior_weight,
+        notes=notes,
+    )
+    return diagnoses, profile

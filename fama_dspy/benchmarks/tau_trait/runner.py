@@ -1,0 +1,214 @@
+"""Run τ-trait episodes for any agent into ``<out>/episodes.jsonl``, one line per episode, resumably.
+
+- each finished episode is appended immediately (``results.records.JsonlAppender``);
+- a rerun with the same ``out`` skips the (config, domain, user, task, trial) keys already there
+  (``retry_errors`` reruns the errored ones; the new line supersedes the old);
+- an exception inside an episode is recorded (``termination: "error"``, reward 0); a refused
+  connection to the model server, or an exception building the agent or the customer, stops the
+  run after the in-flight episodes are written, since every later episode would fail the same way.
+
+The agent is one of: ``agent_factory`` (a fresh fama-dspy agent per episode), ``agent="gold"``
+(the gold replay, ``gold.py``) or ``agent_builder`` (``task -> agent``, any callable following
+the agent contract).
+"""
+
+from __future__ import annotations
+
+import contextvars
+from collections.abc import Callable, Sequence
+from concurrent.futures import CancelledError, ThreadPoolExecutor, as_completed
+from pathlib import Path
+from typing import Any
+
+import dspy
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
+
+from fama_dspy.benchmarks.tau_trait.customers import customer_builder
+from fama_dspy.benchmarks.tau_trait.data import TauTraitTask, load_domain
+from fama_dspy.benchmarks.tau_trait.episodes import BENCHMARK, EpisodeSettings, base_record, run_episode
+from fama_dspy.benchmarks.tau_trait.gold import AGENT_NAME as GOLD
+from fama_dspy.benchmarks.tau_trait.gold import GoldReplayAgent
+from fama_dspy.benchmarks.tau_trait.tasks import load_tasks, normalize_split
+from fama_dspy.episodes import DEFAULT_MAX_REASKS
+from fama_dspy.errors import ConfigError
+from fama_dspy.results.records import EPISODES_FILE, JsonlAppender, episode_key, load_episodes
+
+#: τ-trait's runner seeds Python's RNG once with 10 for the whole run (it only shuffles the task
+#: order with it); every trial records that seed, and nothing in an episode here draws from it.
+DEFAULT_SEED = 10
+
+
+def default_seeds(trials: int) -> list[int]:
+    return [DEFAULT_SEED] * trials
+
+
+def _agent_builder(
+    agent_factory: Callable[[], Any] | None,
+    agent: str | None,
+    agent_builder: Callable[[TauTraitTask], Any] | None,
+    config_name: str | None,
+) -> tuple[Callable[[TauTraitTask], Any], str, str]:
+    """(task → agent, agent kind, config name) from the one agent source given."""
+    if sum(x is not None for x in (agent_factory, agent, agent_builder)) != 1:
+        raise ConfigError(
+            "give exactly one of agent_factory, agent='gold' (the gold replay) or agent_builder"
+        )
+    if agent is not None:
+        if agent != GOLD:
+            raise ConfigError(f"unknown τ-trait agent {agent!r}; the built-in one is {GOLD!r}")
+        return lambda task: GoldReplayAgent(task, load_domain(task.domain)), GOLD, config_name or GOLD
+    if not config_name:
+        raise ConfigError("config_name is required: it names the agent configuration in the records")
+    if agent_builder is not None:
+        return agent_builder, "custom", config_name
+    return lambda task: agent_factory(), "fama", config_name
+
+
+def run_episodes(
+    agent_factory: Callable[[], Any] | None = None,
+    *,
+    domain: str,
+    out: Path | str,
+    config_name: str | None = None,
+    split: str | None = None,
+    task_ids: Sequence[str] | None = None,
+    num_tasks: int | None = None,
+    trials: int = 1,
+    seeds: Sequence[int] | None = None,
+    max_steps: int = 30,
+    concurrency: int = 1,
+    solo: bool = False,
+    user: str = "fama",
+    user_lm: dspy.LM | None = None,
+    user_llm: str | None = None,
+    user_llm_args: dict | None = None,
+    agent: str | None = None,
+    agent_builder: Callable[[TauTraitTask], Any] | None = None,
+    max_reasks: int = DEFAULT_MAX_REASKS,
+    retry_errors: bool = False,
+    progress: bool = True,
+    console: Console | None = None,
+) -> list[dict[str, Any]]:
+    """Run (or resume) ``trials`` episodes of each selected task; return their records in
+    trial-major, task order.
+
+    ``max_steps`` counts agent decisions and customer turns (the loop's convention); τ-trait's own
+    agents stop after 30 agent actions, each answered by the user, so 60 here is about that limit.
+    ``user``: ``fama`` (``user_lm``, or ``user_llm``/``user_llm_args``, or DSPy's LM) or ``scripted``.
+    """
+    if solo:
+        raise ConfigError("τ-trait has no solo mode: every task is a conversation with a customer")
+    if trials < 1 or max_steps < 1 or concurrency < 1:
+        raise ConfigError("trials, max_steps and concurrency must be at least 1")
+    make_agent, kind, config_name = _agent_builder(agent_factory, agent, agent_builder, config_name)
+    make_customer = customer_builder(user, lm=user_lm, llm=user_llm, llm_args=user_llm_args)
+    seeds = list(seeds) if seeds is not None else default_seeds(trials)
+    if len(seeds) != trials:
+        raise ConfigError(f"{len(seeds)} seeds given for {trials} trials")
+    loaded = load_domain(domain)
+    tasks = load_tasks(domain, split, task_ids=task_ids, num_tasks=num_tasks)
+    settings = EpisodeSettings(
+        config_name=config_name,
+        agent_kind=kind,
+        domain=domain,
+        split=normalize_split(domain, split),
+        user_kind=user,
+        max_steps=max_steps,
+        max_reasks=max_reasks,
+    )
+    console = console or Console(stderr=True)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    appender = JsonlAppender(out / EPISODES_FILE)
+
+    def key(task: TauTraitTask, trial: int) -> tuple:
+        return episode_key(base_record(settings, task.id, trial, None))
+
+    def ours() -> dict[tuple, dict[str, Any]]:
+        return {episode_key(r): r for r in load_episodes(out) if r.get("benchmark") == BENCHMARK}
+
+    wanted = [(task, trial, seeds[trial]) for trial in range(trials) for task in tasks]
+    existing = ours()
+    jobs = [
+        (task, trial, seed)
+        for task, trial, seed in wanted
+        if key(task, trial) not in existing or (retry_errors and existing[key(task, trial)].get("error"))
+    ]
+    if progress and len(jobs) < len(wanted):
+        console.print(
+            f"Resuming: {len(wanted) - len(jobs)} of {len(wanted)} episodes already in {out / EPISODES_FILE}."
+        )
+
+    def job(task: TauTraitTask, trial: int, seed: int) -> dict[str, Any]:
+        record = run_episode(task, trial, seed, settings, loaded, make_agent(task), make_customer(task))
+        appender.append(record)  # in the worker: whatever finishes is saved, even while the run stops
+        return record
+
+    _execute(jobs, job, concurrency, progress, console, f"{config_name} · τ-trait {domain}")
+    done = ours()
+    return [done[key(task, trial)] for task, trial, _ in wanted if key(task, trial) in done]
+
+
+def _execute(
+    jobs: list[tuple[TauTraitTask, int, int]],
+    job: Callable[..., dict[str, Any]],
+    concurrency: int,
+    progress: bool,
+    console: Console,
+    label: str,
+) -> None:
+    """Run the jobs (in copies of the caller's context, so ``dspy.context`` applies in workers);
+    the first exception stops scheduling and is raised once the running episodes are saved."""
+    if not jobs:
+        return
+    rewards: list[float] = []
+    bar = Progress(
+        SpinnerColumn(),
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("reward {task.fields[reward]}"),
+        TimeElapsedColumn(),
+        console=console,
+        disable=not progress,
+    )
+    with bar:
+        bar_task = bar.add_task(escape(label), total=len(jobs), reward="-")
+
+        def finished(record: dict[str, Any]) -> None:
+            rewards.append(record["reward"])
+            bar.update(bar_task, advance=1, reward=f"{sum(rewards) / len(rewards):.3f}")
+
+        if concurrency == 1:
+            for j in jobs:
+                finished(job(*j))
+            return
+        failure: BaseException | None = None
+        with ThreadPoolExecutor(max_workers=concurrency) as pool:
+            futures = [pool.submit(contextvars.copy_context().run, job, *j) for j in jobs]
+            try:
+                for future in as_completed(futures):
+                    try:
+                        finished(future.result())
+                    except CancelledError:
+                        continue
+                    except Exception as exc:  # noqa: BLE001 - stop scheduling, keep what finishes
+                        if failure is None:
+                            failure = exc
+                            for f in futures:
+                                f.cancel()
+            except BaseException:  # Ctrl-C: drop what has not started; running episodes still save
+                for f in futures:
+                    f.cancel()
+                raise
+        if failure is not None:
+            raise failure
