@@ -160,15 +160,19 @@ def decision_run_command(args: argparse.Namespace) -> int:
         )
     records = [r for r in records if r["config"] == config]
     split = _run_split(args.run_dir)
-    if split == "test" and not args.allow_test_split:
-        raise ConfigError(
-            "this run is on test tasks: analyse train runs (claims stay on unseen tasks), or pass "
-            "--allow-test-split"
-        )
     domain = records[0]["domain"]
     solo = bool(records[0].get("solo"))
+    benchmark_name = _run_benchmark(args.run_dir, args.benchmark)
+    if not args.allow_test_split:
+        test_ids = set(get_benchmark(benchmark_name).splits(domain).get("test", []))
+        seen = sorted({r["task_id"] for r in records} & test_ids)
+        if split == "test" or seen:
+            raise ConfigError(
+                f"this run holds {len(seen) or 'only'} test task(s): analyse train runs (claims stay on "
+                "unseen tasks), or pass --allow-test-split"
+            )
     task_ids = sorted({r["task_id"] for r in records})
-    benchmark = get_benchmark(_run_benchmark(args.run_dir, args.benchmark))
+    benchmark = get_benchmark(benchmark_name)
     points = {p.id: p for p in benchmark.decision_points(domain, "base", task_ids=task_ids, solo=solo)}
     model_spec, api_base = _agent_model(args)
     model = _model_name(model_spec, api_base, args.api_key)
