@@ -256,23 +256,30 @@ def compile_program(
 def _tune_demos(
     agent, trainset, valset, *, num_demos, demo_sets, seed, num_threads, console
 ) -> InstructionTuning:
-    """The ``demos`` optimizer (``optimizers.demos``) in the record shape the other optimizers use."""
-    from fama_dspy.optimizers.demos import select_demos
+    """The ``demos`` optimizer (``optimizers.demos``) in the record shape the other optimizers use.
+
+    One candidate set (``demo_sets=1``) is LabeledFewShot: the seeded set from the tuning-train
+    points, with no validation search (no LM call); the held-out acceptance check still decides.
+    """
+    from fama_dspy.optimizers.demos import labeled_demos, select_demos
     from fama_dspy.optimizers.program import instructions
     from fama_dspy.optimizers.usage import measure_lm_usage
 
     before = instructions(agent)
     with measure_lm_usage() as usage:
-        selection = select_demos(
-            agent,
-            trainset,
-            valset,
-            k=num_demos,
-            n_sets=demo_sets,
-            seed=seed,
-            num_threads=num_threads,
-            progress=console.print if console else None,
-        )
+        if demo_sets <= 1:
+            selection = labeled_demos(agent, [*trainset, *valset], k=num_demos, seed=seed)
+        else:
+            selection = select_demos(
+                agent,
+                trainset,
+                valset,
+                k=num_demos,
+                n_sets=demo_sets,
+                seed=seed,
+                num_threads=num_threads,
+                progress=console.print if console else None,
+            )
     best = max((c["val_exact"] for c in selection.scores), default=None)
     names = [n for n, p in selection.program.named_predictors() if p.demos]
     return InstructionTuning(

@@ -44,7 +44,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     group.add_argument(
         "--instruction-trials", type=int, default=12, help="instructions: Optuna trials (resumable)"
     )
-    group.add_argument("--demo-sets", type=int, default=6, help="demos: candidate sets scored on validation")
+    group.add_argument(
+        "--demo-sets",
+        type=int,
+        default=6,
+        help="demos: candidate sets scored on validation (1: one seeded set, no search, no LM call)",
+    )
     group.add_argument(
         "--budget", type=int, default=300, help="LM calls the optimizer may spend (task + reflection)"
     )

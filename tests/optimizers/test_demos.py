@@ -9,6 +9,7 @@ from fama_dspy.optimizers.demos import (
     DEMO_TAIL_MESSAGES,
     candidate_sets,
     compact_demo,
+    labeled_demos,
     select_demos,
     set_demos,
 )
@@ -105,6 +106,26 @@ def test_compile_with_demos_saves_a_tuned_program(tmp_path):
     )
     program = load_program(path)
     assert len(program.agent.decide.demos) == 1 and program.program_info["tuning"]["optimizer"] == "demos"
+
+
+def test_one_demo_set_is_labeled_few_shot_without_any_lm_call():
+    lm, engine = rule_lm(imitator)
+    from fama_dspy.optimizers.pipeline import _tune_demos
+
+    with dspy.context(lm=lm):
+        tuning = _tune_demos(
+            FamaAgent(decoding="json", id_policy="free"),
+            POOL,
+            VAL,
+            num_demos=2,
+            demo_sets=1,
+            seed=3,
+            num_threads=1,
+            console=None,
+        )
+    assert engine.calls == [] and tuning.changed == ["agent.decide"]
+    again = labeled_demos(FamaAgent(), [*POOL, *VAL], k=2, seed=3)
+    assert tuning.details["chosen"] == again.chosen and len({c.split("/")[1] for c in again.chosen}) == 2
 
 
 def test_knn_retrieves_the_nearest_labeled_decisions():
