@@ -110,3 +110,73 @@ def plan_reruns(diagnoses: list[FailureDiagnosis], budget: int, seed: int = 0) -
             if queues[code] and len(picked) < budget:
                 picked.append(queues[code].pop(0))
     return picked
+
+
+#: The record fields every diagnosis row repeats, so a row identifies its episode on its own.
+DIAGNOSIS_ROW_KEYS = ("config", "domain", "solo", "user", "task_id", "trial", "split")
+
+
+def diagnose_failed_records(
+    records: list[dict[str, Any]],
+    run_dir: Path,
+    analyzer: Any,
+    judge_model: str,
+    *,
+    evidence_of: Any,
+    policy_of: Any,
+    concurrency: int = 2,
+    row_keys: tuple[str, ...] = DIAGNOSIS_ROW_KEYS,
+    progress: bool = False,
+    console: Any = None,
+) -> None:
+    """Diagnose the records ``judge_model`` has not diagnosed yet; each row is appended as it finishes.
+
+    ``evidence_of(record)`` is the benchmark's LLM-free evidence, ``policy_of(record)`` the policy the
+    agent had. Any benchmark's ``analyze_run`` uses this; a rerun resumes from ``diagnoses.jsonl``.
+    """
+    import contextvars
+    from concurrent.futures import ThreadPoolExecutor, as_completed
+
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from fama_dspy.results.records import JsonlAppender
+
+    done = {diagnosis_key(r) for r in read_jsonl(Path(run_dir) / DIAGNOSES_FILE)}
+    todo = [r for r in records if (*episode_key(r), judge_model) not in done]
+    if not todo:
+        return
+    appender = JsonlAppender(Path(run_dir) / DIAGNOSES_FILE)
+
+    def job(record: dict[str, Any]) -> None:
+        evidence = evidence_of(record)
+        diagnosis = analyzer(evidence, policy=policy_of(record))
+        appender.append(
+            {
+                **{k: record.get(k) for k in row_keys},
+                "judge_model": judge_model,
+                "evidence": evidence.model_dump(mode="json"),
+                "diagnosis": diagnosis.model_dump(mode="json"),
+            }
+        )
+
+    bar = Progress(
+        TextColumn("[bold]diagnosing failures"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=console or Console(stderr=True),
+        disable=not progress,
+    )
+    with bar, ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
+        task = bar.add_task("diagnosing", total=len(todo))
+        # Each diagnosis runs in a copy of the caller's context: worker threads see its DSPy settings.
+        futures = [pool.submit(contextvars.copy_context().run, job, r) for r in todo]
+        try:
+            for future in as_completed(futures):
+                future.result()
+                bar.advance(task)
+        except BaseException:
+            for f in futures:
+                f.cancel()  # what already finished is saved; a rerun resumes
+            raise

@@ -13,16 +13,14 @@ The steps of τ²'s ``analyze_run`` (``fama_dspy.benchmarks.tau2.analyze``), on 
 
 from __future__ import annotations
 
-import contextvars
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any
 
 from fama_dspy.analysis.runs import (
-    DIAGNOSES_FILE,
     RERUNS_DIR,
     base_of_config,
+    diagnose_failed_records,
     diagnosis_key,
     load_diagnosis_rows,
     plan_reruns,
@@ -32,7 +30,7 @@ from fama_dspy.benchmarks.acebench.data import CHECKOUT, find_task
 from fama_dspy.benchmarks.acebench.evidence import evidence_from_record, failed_records
 from fama_dspy.benchmarks.acebench.prompts import agent_policy
 from fama_dspy.errors import ConfigError
-from fama_dspy.results.records import JsonlAppender, episode_key, is_success, read_jsonl
+from fama_dspy.results.records import episode_key, is_success
 
 
 def _policy(record: dict[str, Any]) -> str:
@@ -42,36 +40,16 @@ def _policy(record: dict[str, Any]) -> str:
 
 
 def _diagnose(records, run_dir: Path, analyzer, judge_model: str, concurrency: int) -> None:
-    """Diagnose the records not yet diagnosed by ``judge_model``; each row is written as it finishes."""
-    done = {diagnosis_key(r) for r in read_jsonl(run_dir / DIAGNOSES_FILE)}
-    todo = [r for r in records if (*episode_key(r), judge_model) not in done]
-    appender = JsonlAppender(run_dir / DIAGNOSES_FILE)
-
-    def job(record: dict[str, Any]) -> None:
-        evidence = evidence_from_record(record)
-        diagnosis = analyzer(evidence, policy=_policy(record))
-        appender.append(
-            {
-                **{
-                    k: record.get(k)
-                    for k in ("config", "domain", "solo", "user", "task_id", "trial", "split")
-                },
-                "judge_model": judge_model,
-                "evidence": evidence.model_dump(mode="json"),
-                "diagnosis": diagnosis.model_dump(mode="json"),
-            }
-        )
-
-    with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
-        # Each diagnosis runs in a copy of the caller's context: worker threads see its DSPy settings.
-        futures = [pool.submit(contextvars.copy_context().run, job, r) for r in todo]
-        try:
-            for future in as_completed(futures):
-                future.result()
-        except BaseException:
-            for f in futures:
-                f.cancel()  # what already finished is saved; a rerun resumes
-            raise
+    """Diagnose the records not yet diagnosed by ``judge_model`` (the neutral loop, ACEBench's evidence)."""
+    diagnose_failed_records(
+        records,
+        run_dir,
+        analyzer,
+        judge_model,
+        evidence_of=evidence_from_record,
+        policy_of=_policy,
+        concurrency=concurrency,
+    )
 
 
 def _rerun(

@@ -18,15 +18,12 @@
 
 from __future__ import annotations
 
-import contextvars
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any
 
 import dspy
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from fama_dspy.analysis.credit import fix_evidence_from_reruns
 from fama_dspy.analysis.diagnosis import FailureDiagnosis
@@ -34,9 +31,9 @@ from fama_dspy.analysis.judges import FailureAnalyzer
 from fama_dspy.analysis.profile import FailureProfile
 from fama_dspy.analysis.profile_builder import build_profile
 from fama_dspy.analysis.runs import (
-    DIAGNOSES_FILE,
     RERUNS_DIR,
     base_of_config,
+    diagnose_failed_records,
     diagnosis_key,
     load_diagnosis_rows,
     plan_reruns,
@@ -46,10 +43,8 @@ from fama_dspy.benchmarks.tau2.builders import make_environment
 from fama_dspy.benchmarks.tau2.evidence import evidence_from_record, failed_records
 from fama_dspy.errors import ConfigError
 from fama_dspy.results.records import (
-    JsonlAppender,
     episode_key,
     is_success,
-    read_jsonl,
 )
 
 
@@ -62,51 +57,26 @@ def _diagnose(
     progress: bool,
     console: Console,
 ) -> None:
-    """Diagnose the records not yet diagnosed by ``judge_model``; each row is written as it finishes."""
-    done = {diagnosis_key(r) for r in read_jsonl(run_dir / DIAGNOSES_FILE)}
-    todo = [r for r in records if (*episode_key(r), judge_model) not in done]
-    if not todo:
-        return
-    policies: dict[bool, str] = {}
-    for solo in {bool(r.get("solo")) for r in todo}:
-        policies[solo] = make_environment(todo[0]["domain"], solo).get_policy()
-    appender = JsonlAppender(run_dir / DIAGNOSES_FILE)
+    """Diagnose the records not yet diagnosed by ``judge_model`` (the neutral loop, τ²'s evidence and policy)."""
+    policies: dict[tuple[str, bool], str] = {}
 
-    def job(record: dict[str, Any]) -> None:
-        evidence = evidence_from_record(record)
-        diagnosis = analyzer(evidence, policy=policies[bool(record.get("solo"))])
-        appender.append(
-            {
-                **{
-                    k: record.get(k)
-                    for k in ("config", "domain", "solo", "user", "task_id", "trial", "split")
-                },
-                "judge_model": judge_model,
-                "evidence": evidence.model_dump(mode="json"),
-                "diagnosis": diagnosis.model_dump(mode="json"),
-            }
-        )
+    def policy_of(record: dict[str, Any]) -> str:
+        key = (record["domain"], bool(record.get("solo")))
+        if key not in policies:
+            policies[key] = make_environment(*key).get_policy()
+        return policies[key]
 
-    bar = Progress(
-        TextColumn("[bold]diagnosing failures"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
+    diagnose_failed_records(
+        records,
+        run_dir,
+        analyzer,
+        judge_model,
+        evidence_of=evidence_from_record,
+        policy_of=policy_of,
+        concurrency=concurrency,
+        progress=progress,
         console=console,
-        disable=not progress,
     )
-    with bar, ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
-        task = bar.add_task("diagnosing", total=len(todo))
-        # Each episode runs in a copy of the caller's context: worker threads see its DSPy settings.
-        futures = [pool.submit(contextvars.copy_context().run, job, r) for r in todo]
-        try:
-            for future in as_completed(futures):
-                future.result()
-                bar.advance(task)
-        except BaseException:
-            for f in futures:
-                f.cancel()  # what already finished is saved; a rerun resumes
-            raise
 
 
 # -- learning step ---------------------------------------------------------------------------------

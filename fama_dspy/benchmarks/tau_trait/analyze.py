@@ -14,15 +14,12 @@ The same steps as τ²'s analysis (``benchmarks/tau2/analyze.py``), on τ-trait'
 
 from __future__ import annotations
 
-import contextvars
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any
 
 import dspy
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from fama_dspy.analysis.credit import fix_evidence_from_reruns
 from fama_dspy.analysis.diagnosis import FailureDiagnosis
@@ -30,9 +27,10 @@ from fama_dspy.analysis.judges import FailureAnalyzer
 from fama_dspy.analysis.profile import FailureProfile
 from fama_dspy.analysis.profile_builder import build_profile
 from fama_dspy.analysis.runs import (
-    DIAGNOSES_FILE,
+    DIAGNOSIS_ROW_KEYS,
     RERUNS_DIR,
     base_of_config,
+    diagnose_failed_records,
     diagnosis_key,
     load_diagnosis_rows,
     plan_reruns,
@@ -42,7 +40,7 @@ from fama_dspy.benchmarks.tau_trait.data import load_domain
 from fama_dspy.benchmarks.tau_trait.evidence import evidence_from_record, failed_records
 from fama_dspy.benchmarks.tau_trait.tasks import task_splits
 from fama_dspy.errors import ConfigError
-from fama_dspy.results.records import JsonlAppender, episode_key, is_success, read_jsonl
+from fama_dspy.results.records import episode_key, is_success
 
 
 def _diagnose(
@@ -54,49 +52,26 @@ def _diagnose(
     progress: bool,
     console: Console,
 ) -> None:
-    """Diagnose the records ``judge_model`` has not diagnosed yet; each row is written as it finishes."""
-    done = {diagnosis_key(r) for r in read_jsonl(run_dir / DIAGNOSES_FILE)}
-    todo = [r for r in records if (*episode_key(r), judge_model) not in done]
-    if not todo:
-        return
-    policy = load_domain(todo[0]["domain"]).policy
-    appender = JsonlAppender(run_dir / DIAGNOSES_FILE)
+    """Diagnose the records ``judge_model`` has not diagnosed yet (the neutral loop, τ-trait's evidence)."""
+    policies: dict[str, str] = {}  # loading a domain reads its data: once per domain, not per record
 
-    def job(record: dict[str, Any]) -> None:
-        evidence = evidence_from_record(record)
-        diagnosis = analyzer(evidence, policy=policy)
-        appender.append(
-            {
-                **{
-                    k: record.get(k)
-                    for k in ("config", "domain", "solo", "user", "task_id", "trial", "split")
-                },
-                "benchmark": record.get("benchmark"),
-                "judge_model": judge_model,
-                "evidence": evidence.model_dump(mode="json"),
-                "diagnosis": diagnosis.model_dump(mode="json"),
-            }
-        )
+    def policy_of(record: dict[str, Any]) -> str:
+        if record["domain"] not in policies:
+            policies[record["domain"]] = load_domain(record["domain"]).policy
+        return policies[record["domain"]]
 
-    bar = Progress(
-        TextColumn("[bold]diagnosing failures"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
+    diagnose_failed_records(
+        records,
+        run_dir,
+        analyzer,
+        judge_model,
+        evidence_of=evidence_from_record,
+        policy_of=policy_of,
+        concurrency=concurrency,
+        row_keys=(*DIAGNOSIS_ROW_KEYS, "benchmark"),
+        progress=progress,
         console=console,
-        disable=not progress,
     )
-    with bar, ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
-        task = bar.add_task("diagnosing", total=len(todo))
-        futures = [pool.submit(contextvars.copy_context().run, job, r) for r in todo]
-        try:
-            for future in as_completed(futures):
-                future.result()
-                bar.advance(task)
-        except BaseException:
-            for f in futures:
-                f.cancel()  # what already finished is saved; a rerun resumes
-            raise
 
 
 def _rerun(
