@@ -1,15 +1,18 @@
 """Throughput of real decisions on the embedded server: decisions per minute, tokens, stack overhead.
 
     python scripts/throughput.py --model local --points 12 --concurrency 1 2 \\
-        --configs "react,fama:dce+mem"
+        --configs "react,fama:dce+mem" --speculative off,ngram,draft
 
 On a fixed set of τ² decision points (the first N of a domain's train split), each configuration
-answers every point at each concurrency level, with DSPy's response cache off (every request
-reaches the server). Printed per (configuration, concurrency): served decisions per minute and its
-ratio to the first row (the baseline, measured in the same run), prompt tokens per decision and the
-share the server served from its prompt cache, generated tokens per decision, and our stack's time
-over the server's own timings for the same requests (wall time of each LM call against llama-server's
-``prompt_ms + predicted_ms``). A benchmark prints figures; it is not a test.
+answers every point at each concurrency level, on each server variant (``--speculative``: the
+embedded server started once per speculative decoding mode), with DSPy's response cache off (every
+request reaches the server). Printed per (server, configuration, concurrency): served decisions per
+minute and its ratio to the first row (the baseline, measured in the same run), prompt tokens per
+decision and the share the server served from its prompt cache, generated tokens per decision, our
+stack's time over the server's own timings for the same requests (wall time of each LM call
+against llama-server's ``prompt_ms + predicted_ms``), the draft acceptance rate, and how many
+answers are identical to the same configuration's on the first server variant (speculative
+decoding must not change greedy answers). A benchmark prints figures; it is not a test.
 """
 
 from __future__ import annotations
@@ -18,22 +21,22 @@ import argparse
 import contextvars
 import time
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 
 import dspy
 from rich.console import Console
 from rich.table import Table
 
+from fama_dspy.bench.agents import resolve_agent
+from fama_dspy.bench.configs import parse_config_spec
 from fama_dspy.benchmarks.tau2.decision_points import iter_decision_points
-from fama_dspy.configs import build_agent
-from fama_dspy.lm import make_lm
+from fama_dspy.lm import make_lm, parse_local
+from fama_dspy.serving.server import local_server
 
 
 def parse_config(text: str):
-    """``react`` | ``fc`` | ``fama:dce+mem`` → an agent factory."""
-    name, _, codes = text.partition(":")
-    if name == "fama":
-        return lambda: build_agent("fama", specialists=codes.split("+"))
-    return lambda: build_agent(name)
+    """An item of ``fama bench --configs`` (``react``, ``react@json``, ``fama:dce+mem``, …) → agent factory."""
+    return resolve_agent(parse_config_spec(text).agent_spec()).factory
 
 
 def one_decision(factory, lm, point) -> dict:
@@ -43,21 +46,29 @@ def one_decision(factory, lm, point) -> dict:
     with dspy.context(lm=copy):
         factory()(state=point.state)
     wall = time.perf_counter() - started
-    prompt = cached = generated = 0
+    prompt = cached = generated = drafted = accepted = 0
     server_ms = 0.0
+    answers = []
     for entry in copy.history:
         timings = getattr(entry.get("response"), "timings", None) or {}
         prompt += int(timings.get("prompt_n", 0)) + int(timings.get("cache_n", 0))
         cached += int(timings.get("cache_n", 0))
         generated += int(timings.get("predicted_n", 0))
+        drafted += int(timings.get("draft_n", 0))
+        accepted += int(timings.get("draft_n_accepted", 0))
         server_ms += float(timings.get("prompt_ms", 0)) + float(timings.get("predicted_ms", 0))
+        answers.append(str(entry.get("outputs")))
     return {
+        "point": point.id,
         "wall_s": wall,
         "prompt": prompt,
         "cached": cached,
         "generated": generated,
+        "drafted": drafted,
+        "accepted": accepted,
         "server_s": server_ms / 1000,
         "requests": len(copy.history),
+        "answers": answers,
     }
 
 
@@ -76,6 +87,7 @@ def run(config: str, lm, points, concurrency: int) -> dict:
     n = len(rows)
     total = lambda key: sum(r[key] for r in rows)
     return {
+        "rows": rows,
         "config": config,
         "concurrency": concurrency,
         "points": n,
@@ -86,23 +98,52 @@ def run(config: str, lm, points, concurrency: int) -> dict:
         "generated": total("generated") / n,
         "stack_over_server": total("wall_s") / max(1e-9, total("server_s")),
         "requests": total("requests") / n,
+        "acceptance": total("accepted") / total("drafted") if total("drafted") else None,
     }
+
+
+def lm_for_variant(model: str, speculative: str, stack: ExitStack):
+    """An uncached LM on the embedded server started (or reused) with ``speculative`` decoding."""
+    name = parse_local(model)
+    if name is None:
+        if speculative != "off":
+            raise SystemExit("--speculative applies to the embedded server (--model local[:<model>])")
+        return make_lm(model, cache=False)
+    info = stack.enter_context(local_server(name, speculative=speculative))
+    return make_lm(f"openai/{name}", api_base=info.api_base, cache=False)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default="local")
     parser.add_argument("--domain", default="airline")
+    parser.add_argument("--split", default="train", help="train | test | base (mock has one split)")
     parser.add_argument("--points", type=int, default=12)
     parser.add_argument("--configs", default="react,fama:dce+mem")
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 2])
+    parser.add_argument(
+        "--speculative",
+        default="off",
+        help="comma-separated server variants: off, ngram, draft (the first is the reference for answers)",
+    )
     args = parser.parse_args()
-    lm = make_lm(args.model, cache=False)
-    points = iter_decision_points(args.domain, "train")[: args.points]
-    results = [run(c, lm, points, k) for c in args.configs.split(",") for k in args.concurrency]
+    points = iter_decision_points(args.domain, args.split)[: args.points]
+    results = []
+    for variant in args.speculative.split(","):
+        with ExitStack() as stack:  # one server variant at a time: they share the two cores
+            lm = lm_for_variant(args.model, variant, stack)
+            for c in args.configs.split(","):
+                for k in args.concurrency:
+                    results.append({"server": variant, **run(c, lm, points, k)})
+    reference = {}
+    for r in results:
+        answers = {row["point"]: row["answers"] for row in r["rows"]}
+        ref = reference.setdefault((r["config"], r["concurrency"]), answers)
+        r["same"] = sum(answers[p] == ref.get(p) for p in answers)
     base = results[0]["per_min"]
-    table = Table(title=f"{len(points)} {args.domain} train decision points, {args.model}, DSPy cache off")
+    table = Table(title=f"{len(points)} {args.domain} {args.split} decision points, {args.model}, DSPy cache off")
     for column in (
+        "server",
         "config",
         "conc.",
         "decisions/min",
@@ -112,10 +153,13 @@ def main() -> None:
         "served from cache",
         "gen tok/dec",
         "stack / server time",
+        "draft accepted",
+        "answers = first server",
     ):
-        table.add_column(column, justify="left" if column == "config" else "right")
+        table.add_column(column, justify="left" if column in ("server", "config") else "right")
     for r in results:
         table.add_row(
+            r["server"],
             r["config"],
             str(r["concurrency"]),
             f"{r['per_min']:.2f}",
@@ -125,6 +169,8 @@ def main() -> None:
             f"{r['cached_share']:.0%}",
             f"{r['generated']:.0f}",
             f"{r['stack_over_server']:.2f}",
+            "-" if r["acceptance"] is None else f"{r['acceptance']:.0%}",
+            f"{r['same']}/{r['points']}",
         )
     Console(width=200).print(table)
 

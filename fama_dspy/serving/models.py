@@ -64,6 +64,8 @@ MODELS: dict[str, ModelSpec] = {
 }
 DEFAULT_MODEL = "qwen2.5-coder-1.5b"
 FAST_MODEL = "qwen2.5-coder-0.5b"
+#: Draft model for speculative decoding, per served model: same tokenizer (Qwen2.5 family), smaller.
+DRAFT_MODELS: dict[str, str] = {"qwen2.5-coder-1.5b": "qwen2.5-coder-0.5b"}
 
 # Paths verified in this process (hash checks of a 1 GB file take seconds; once is enough).
 _verified: set[Path] = set()

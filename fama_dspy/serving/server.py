@@ -25,10 +25,10 @@ from pathlib import Path
 
 import httpx
 
-from fama_dspy.errors import ServerStartError
+from fama_dspy.errors import ConfigError, ServerStartError
 from fama_dspy.paths import logs_dir, servers_state_dir
 from fama_dspy.serving.build import ensure_server_binary
-from fama_dspy.serving.models import ensure_model, get_model
+from fama_dspy.serving.models import DRAFT_MODELS, ensure_model, get_model
 
 HOST = "127.0.0.1"  # never 0.0.0.0: the server has no authentication.
 DEFAULT_PARALLEL = 4
@@ -37,6 +37,16 @@ DEFAULT_PARALLEL = 4
 DEFAULT_CTX_PER_SLOT = 16384
 # Host-memory prompt cache (MiB): keeps alternating agents' prefixes warm across slots.
 DEFAULT_CACHE_RAM_MIB = 4096
+#: Speculative decoding of the embedded server: ``off``; ``ngram`` drafts from n-grams already in
+#: the prompt and the answer so far (no second model: tool calls copy ids and names from the
+#: context); ``draft`` drafts with the model's smaller sibling (``DRAFT_MODELS``). Greedy outputs
+#: are the target model's either way; which one is faster is measured by ``scripts/throughput.py``.
+SPECULATIVE_MODES = ("off", "ngram", "draft")
+DEFAULT_SPECULATIVE = "off"
+#: Tokens drafted per step. Verification of a drafted run costs about one prompt-processing pass.
+DRAFT_TOKENS = 8
+#: Tokens an n-gram draft must match in the context before it is proposed.
+NGRAM_LOOKUP = 3
 
 
 @dataclass
@@ -51,6 +61,7 @@ class ServerInfo:
     parallel: int
     log_file: str
     started_at: float
+    speculative: str = "off"  # records written before the option existed had none
 
     @property
     def base_url(self) -> str:
@@ -109,13 +120,57 @@ def running_servers() -> list[ServerInfo]:
     return found
 
 
-def find_reusable(model: str) -> ServerInfo | None:
-    """A healthy server already serving the same (verified) model file, if any."""
+def find_reusable(model: str, speculative: str | None = None) -> ServerInfo | None:
+    """A healthy server already serving the same (verified) model file, if any.
+
+    ``speculative=None`` accepts any decoding mode (greedy answers are the same model's); a mode
+    asks for exactly that one (the throughput benchmark compares modes).
+    """
     spec = get_model(model)
     for info in running_servers():
-        if info.model == spec.name and info.sha256 == spec.sha256 and is_healthy(info.base_url):
+        if (
+            info.model == spec.name
+            and info.sha256 == spec.sha256
+            and (speculative is None or info.speculative == speculative)
+            and is_healthy(info.base_url)
+        ):
             return info
     return None
+
+
+def speculative_args(model: str, mode: str, threads: int) -> list[str]:
+    """llama-server flags for a speculative decoding mode (see ``SPECULATIVE_MODES``)."""
+    if mode not in SPECULATIVE_MODES:
+        raise ConfigError(f"unknown speculative mode {mode!r}; choose one of {', '.join(SPECULATIVE_MODES)}")
+    if mode == "off":
+        return []
+    if mode == "ngram":
+        # A short lookup: ids and names are copied a few tokens at a time, not in 12-token runs.
+        return [
+            "--spec-type",
+            "ngram-simple",
+            "--spec-ngram-simple-size-n",
+            str(NGRAM_LOOKUP),
+            "--spec-ngram-simple-size-m",
+            str(DRAFT_TOKENS),
+            "--spec-draft-n-max",
+            str(DRAFT_TOKENS),
+        ]
+    draft = DRAFT_MODELS.get(get_model(model).name)
+    if draft is None:
+        raise ConfigError(
+            f"no draft model for {model}; speculative 'draft' is available for {', '.join(DRAFT_MODELS)}"
+        )
+    return [
+        "--spec-type",
+        "draft-simple",
+        "--model-draft",
+        str(ensure_model(draft)),
+        "--spec-draft-n-max",
+        str(DRAFT_TOKENS),
+        "--threads-draft",
+        str(threads),
+    ]
 
 
 def _die_with_parent() -> None:
@@ -141,10 +196,16 @@ class LocalServer:
         parallel: int = DEFAULT_PARALLEL,
         threads: int | None = None,
         cache_ram_mib: int = DEFAULT_CACHE_RAM_MIB,
+        speculative: str = DEFAULT_SPECULATIVE,
         startup_timeout: float = 300.0,
         log: Callable[[str], None] = lambda _msg: None,
     ):
         self.spec = get_model(model)
+        if speculative not in SPECULATIVE_MODES:
+            raise ConfigError(
+                f"unknown speculative mode {speculative!r}; choose one of {', '.join(SPECULATIVE_MODES)}"
+            )
+        self.speculative = speculative
         self.port = port
         self.ctx_per_slot = ctx_per_slot
         self.parallel = parallel
@@ -177,6 +238,7 @@ class LocalServer:
             str(self.cache_ram_mib),
             "--jinja",
             "--metrics",
+            *speculative_args(self.spec.name, self.speculative, self.threads),
         ]
 
     def start(self) -> ServerInfo:
@@ -212,6 +274,7 @@ class LocalServer:
             parallel=self.parallel,
             log_file=str(log_file),
             started_at=time.time(),
+            speculative=self.speculative,
         )
         try:
             self._wait_healthy(info)
@@ -276,7 +339,7 @@ def _stop_started_servers() -> None:
 def local_server(model: str | None = None, reuse: bool = True, **kwargs) -> Iterator[ServerInfo]:
     """A healthy server for ``model``: an existing one when ``reuse``, else one started (and stopped) here."""
     spec = get_model(model)
-    if reuse and (found := find_reusable(spec.name)) is not None:
+    if reuse and (found := find_reusable(spec.name, kwargs.get("speculative"))) is not None:
         yield found
         return
     with LocalServer(spec.name, **kwargs) as info:

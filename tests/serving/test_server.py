@@ -122,3 +122,30 @@ def test_fama_serve_answers_then_stops_on_sigint(tmp_path):
         assert not _alive(server_pid)
     finally:
         proc.kill()
+
+
+def test_ngram_speculative_server_drafts_and_answers():
+    """``--speculative ngram`` starts, answers under a JSON schema, and the server reports drafting."""
+    schema = {
+        "type": "object",
+        "properties": {"ids": {"type": "array", "items": {"type": "string"}, "maxItems": 4}},
+        "required": ["ids"],
+        "additionalProperties": False,
+    }
+    prompt = "Reservations: ABC123, XYZ789, QWE456. Return their ids as JSON."
+    with srv.LocalServer(FAST, parallel=1, ctx_per_slot=2048, speculative="ngram") as info:
+        assert info.speculative == "ngram"
+        assert srv.find_reusable(FAST, "ngram").pid == info.pid
+        reply = httpx.post(
+            f"{info.api_base}/chat/completions",
+            json={
+                "model": FAST,
+                "messages": [{"role": "user", "content": prompt}],
+                "max_tokens": 48,
+                "temperature": 0,
+                "response_format": {"type": "json_schema", "json_schema": {"name": "ids", "schema": schema}},
+            },
+            timeout=120,
+        ).json()
+    assert isinstance(json.loads(reply["choices"][0]["message"]["content"])["ids"], list)
+    assert "draft_n" in reply.get("timings", {}), reply.get("timings")
