@@ -26,16 +26,16 @@ the agent contract).
 
 from __future__ import annotations
 
-import contextvars
 import json
 import time
 import traceback
 from collections.abc import Callable, Sequence
-from concurrent.futures import CancelledError, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from rich.console import Console
 
 from fama_dspy.benchmarks.acebench.calls import render_call
 from fama_dspy.benchmarks.acebench.customers import (
@@ -58,6 +58,7 @@ from fama_dspy.benchmarks.acebench.sandbox import AceSandbox, make_sandbox
 from fama_dspy.benchmarks.acebench.scoring import end_to_end, final_state, process_accuracy
 from fama_dspy.benchmarks.acebench.tools import STOP_TOOL, task_tools
 from fama_dspy.episodes import DEFAULT_MAX_REASKS, AgentDriver, EpisodeTrace, run_tool_episode
+from fama_dspy.episodes.schedule import plan_episodes, records_in_plan_order, run_episode_jobs
 from fama_dspy.errors import ConfigError
 from fama_dspy.results.fatal import as_endpoint_error, is_endpoint_failure
 from fama_dspy.results.records import (
@@ -335,13 +336,9 @@ def run_episodes(
     def key(task: AceTask, trial: int) -> tuple:
         return episode_key(_base_record(settings, task.id, trial, 0))
 
-    wanted = [(task, trial, seeds[trial]) for trial in range(trials) for task in tasks]
-    existing = {episode_key(r): r for r in load_episodes(out)}
-    jobs = [
-        (task, trial, seed)
-        for task, trial, seed in wanted
-        if key(task, trial) not in existing or (retry_errors and existing[key(task, trial)].get("error"))
-    ]
+    plan = plan_episodes(tasks, seeds, key, {episode_key(r): r for r in load_episodes(out)}, retry_errors)
+    if progress and plan.already_done:
+        (console or Console(stderr=True)).print(f"Resuming: {plan.already_done} episode(s) already recorded.")
 
     def job(task: AceTask, trial: int, seed: int) -> dict[str, Any]:
         record = run_episode(task, trial, seed, settings, make_agent, make_customer)
@@ -349,70 +346,5 @@ def run_episodes(
         return record
 
     label = f"{settings.config_name} · acebench {domain}"
-    _execute(jobs, job, concurrency, progress, console, label, skipped=len(wanted) - len(jobs))
-    done = {episode_key(r): r for r in load_episodes(out)}
-    return [done[key(task, trial)] for task, trial, _ in wanted if key(task, trial) in done]
-
-
-def _execute(
-    jobs: list[tuple[AceTask, int, int]],
-    job: Callable[..., dict[str, Any]],
-    concurrency: int,
-    progress: bool,
-    console: Any,
-    label: str,
-    skipped: int = 0,
-) -> None:
-    from rich.console import Console
-    from rich.markup import escape
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    console = console or Console(stderr=True)
-    if progress and skipped:
-        console.print(f"Resuming: {skipped} episode(s) already recorded.")
-    if not jobs:
-        return
-    rewards: list[float] = []
-    bar = Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("reward {task.fields[reward]}"),
-        TimeElapsedColumn(),
-        console=console,
-        disable=not progress,
-    )
-    with bar:
-        bar_task = bar.add_task(escape(label), total=len(jobs), reward="-")
-
-        def finished(record: dict[str, Any]) -> None:
-            rewards.append(record["reward"])
-            bar.update(bar_task, advance=1, reward=f"{sum(rewards) / len(rewards):.3f}")
-
-        if concurrency == 1:
-            for item in jobs:
-                finished(job(*item))
-            return
-        failure: BaseException | None = None
-        with ThreadPoolExecutor(max_workers=concurrency) as pool:
-            # Each episode runs in a copy of the caller's context, so `with dspy.context(...)` applies.
-            futures = [pool.submit(contextvars.copy_context().run, job, *item) for item in jobs]
-            try:
-                for future in as_completed(futures):
-                    try:
-                        record = future.result()
-                    except CancelledError:
-                        continue
-                    except Exception as exc:  # noqa: BLE001 - stop scheduling, keep what finishes
-                        if failure is None:
-                            failure = exc
-                            for f in futures:
-                                f.cancel()
-                        continue
-                    finished(record)
-            except BaseException:  # Ctrl-C: drop what has not started; running episodes still save
-                for f in futures:
-                    f.cancel()
-                raise
-        if failure is not None:
-            raise failure
+    run_episode_jobs(plan.jobs, job, concurrency=concurrency, label=label, progress=progress, console=console)
+    return records_in_plan_order(plan, key, {episode_key(r): r for r in load_episodes(out)})

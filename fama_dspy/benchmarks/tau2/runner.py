@@ -14,12 +14,10 @@ reply kill the whole run. Here:
 
 from __future__ import annotations
 
-import contextvars
 import random
 import time
 import traceback
 from collections.abc import Callable, Sequence
-from concurrent.futures import CancelledError, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,16 +25,6 @@ from typing import Any
 
 import dspy
 from rich.console import Console
-from rich.markup import escape
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    SpinnerColumn,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
 from tau2.data_model.tasks import Task
 from tau2.evaluator.evaluator import EvaluationType, evaluate_simulation
 from tau2.orchestrator.orchestrator import Orchestrator
@@ -59,6 +47,7 @@ from fama_dspy.benchmarks.tau2.records import (
     user_token_totals,
 )
 from fama_dspy.benchmarks.tau2.tasks import load_tasks, normalize_split
+from fama_dspy.episodes.schedule import plan_episodes, records_in_plan_order, run_episode_jobs
 from fama_dspy.errors import ConfigError
 from fama_dspy.results.fatal import as_endpoint_error, is_endpoint_failure
 from fama_dspy.results.records import (
@@ -294,13 +283,7 @@ def run_episodes(
     def key(task: Task, trial: int) -> tuple:
         return episode_key({**_base_record(settings, task, trial, 0)})
 
-    wanted = [(task, trial, seeds[trial]) for trial in range(trials) for task in tasks]
-    existing = {episode_key(r): r for r in load_episodes(out)}
-    jobs = [
-        (task, trial, seed)
-        for task, trial, seed in wanted
-        if key(task, trial) not in existing or (retry_errors and existing[key(task, trial)].get("error"))
-    ]
+    plan = plan_episodes(tasks, seeds, key, {episode_key(r): r for r in load_episodes(out)}, retry_errors)
     if progress and solo:
         skipped = len(load_tasks(domain, split, task_ids=task_ids, num_tasks=None, solo=False)) - len(
             load_tasks(domain, split, task_ids=task_ids, num_tasks=None, solo=True)
@@ -309,79 +292,16 @@ def run_episodes(
             console.print(
                 f"[yellow]{skipped} task(s) left out: τ² cannot run them solo (no ticket or gold actions)."
             )
-    if progress and len(jobs) < len(wanted):
+    if progress and plan.already_done:
         console.print(
-            f"Resuming: {len(wanted) - len(jobs)} of {len(wanted)} episodes already in {out / EPISODES_FILE}."
+            f"Resuming: {plan.already_done} of {len(plan.wanted)} episodes already in {out / EPISODES_FILE}."
         )
-
-    _execute(jobs, settings, builder, make_user, appender, concurrency, progress, console)
-
-    done = {episode_key(r): r for r in load_episodes(out)}
-    return [done[key(task, trial)] for task, trial, _ in wanted if key(task, trial) in done]
-
-
-def _execute(
-    jobs: list[tuple[Task, int, int]],
-    settings: EpisodeSettings,
-    builder: AgentBuilder,
-    make_user: UserBuilder,
-    appender: JsonlAppender,
-    concurrency: int,
-    progress: bool,
-    console: Console,
-) -> None:
-    rewards: list[float] = []
-    bar = Progress(
-        SpinnerColumn(),
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("reward {task.fields[reward]}"),
-        TimeElapsedColumn(),
-        TextColumn("ETA"),
-        TimeRemainingColumn(),
-        console=console,
-        disable=not progress,
-    )
-    label = f"{settings.config_name} · {settings.domain}{' solo' if settings.solo else ''}"
 
     def job(task: Task, trial: int, seed: int) -> dict[str, Any]:
         record = run_episode(task, trial, seed, settings, builder, make_user)
         appender.append(record)  # in the worker: whatever finishes is saved, even while the run stops
         return record
 
-    def finished(record: dict[str, Any], bar_task) -> None:
-        rewards.append(record["reward"])
-        bar.update(bar_task, advance=1, reward=f"{sum(rewards) / len(rewards):.3f}")
-
-    if not jobs:
-        return
-    with bar:
-        bar_task = bar.add_task(escape(label), total=len(jobs), reward="-")  # names hold [brackets]
-        if concurrency == 1:
-            for task, trial, seed in jobs:
-                finished(job(task, trial, seed), bar_task)
-            return
-        failure: BaseException | None = None
-        with ThreadPoolExecutor(max_workers=concurrency) as pool:
-            # Each episode runs in a copy of the caller's context, so `with dspy.context(...)` applies.
-            futures = [pool.submit(contextvars.copy_context().run, job, *j) for j in jobs]
-            try:
-                for future in as_completed(futures):
-                    try:
-                        record = future.result()
-                    except CancelledError:
-                        continue
-                    except Exception as exc:  # noqa: BLE001 - stop scheduling, keep what finishes
-                        if failure is None:
-                            failure = exc
-                            for f in futures:
-                                f.cancel()
-                        continue
-                    finished(record, bar_task)
-            except BaseException:  # Ctrl-C: drop what has not started; running episodes still save
-                for f in futures:
-                    f.cancel()
-                raise
-        if failure is not None:
-            raise failure
+    label = f"{settings.config_name} · {settings.domain}{' solo' if settings.solo else ''}"
+    run_episode_jobs(plan.jobs, job, concurrency=concurrency, label=label, progress=progress, console=console)
+    return records_in_plan_order(plan, key, {episode_key(r): r for r in load_episodes(out)})

@@ -14,23 +14,12 @@ the agent contract).
 
 from __future__ import annotations
 
-import contextvars
 from collections.abc import Callable, Sequence
-from concurrent.futures import CancelledError, ThreadPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any
 
 import dspy
 from rich.console import Console
-from rich.markup import escape
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    SpinnerColumn,
-    TextColumn,
-    TimeElapsedColumn,
-)
 
 from fama_dspy.benchmarks.tau_trait.customers import customer_builder
 from fama_dspy.benchmarks.tau_trait.data import TauTraitTask, load_domain
@@ -39,6 +28,7 @@ from fama_dspy.benchmarks.tau_trait.gold import AGENT_NAME as GOLD
 from fama_dspy.benchmarks.tau_trait.gold import GoldReplayAgent
 from fama_dspy.benchmarks.tau_trait.tasks import load_tasks, normalize_split
 from fama_dspy.episodes import DEFAULT_MAX_REASKS
+from fama_dspy.episodes.schedule import plan_episodes, records_in_plan_order, run_episode_jobs
 from fama_dspy.errors import ConfigError
 from fama_dspy.results.records import EPISODES_FILE, JsonlAppender, episode_key, load_episodes
 
@@ -136,16 +126,10 @@ def run_episodes(
     def ours() -> dict[tuple, dict[str, Any]]:
         return {episode_key(r): r for r in load_episodes(out) if r.get("benchmark") == BENCHMARK}
 
-    wanted = [(task, trial, seeds[trial]) for trial in range(trials) for task in tasks]
-    existing = ours()
-    jobs = [
-        (task, trial, seed)
-        for task, trial, seed in wanted
-        if key(task, trial) not in existing or (retry_errors and existing[key(task, trial)].get("error"))
-    ]
-    if progress and len(jobs) < len(wanted):
+    plan = plan_episodes(tasks, seeds, key, ours(), retry_errors)
+    if progress and plan.already_done:
         console.print(
-            f"Resuming: {len(wanted) - len(jobs)} of {len(wanted)} episodes already in {out / EPISODES_FILE}."
+            f"Resuming: {plan.already_done} of {len(plan.wanted)} episodes already in {out / EPISODES_FILE}."
         )
 
     def job(task: TauTraitTask, trial: int, seed: int) -> dict[str, Any]:
@@ -153,62 +137,6 @@ def run_episodes(
         appender.append(record)  # in the worker: whatever finishes is saved, even while the run stops
         return record
 
-    _execute(jobs, job, concurrency, progress, console, f"{config_name} · τ-trait {domain}")
-    done = ours()
-    return [done[key(task, trial)] for task, trial, _ in wanted if key(task, trial) in done]
-
-
-def _execute(
-    jobs: list[tuple[TauTraitTask, int, int]],
-    job: Callable[..., dict[str, Any]],
-    concurrency: int,
-    progress: bool,
-    console: Console,
-    label: str,
-) -> None:
-    """Run the jobs (in copies of the caller's context, so ``dspy.context`` applies in workers);
-    the first exception stops scheduling and is raised once the running episodes are saved."""
-    if not jobs:
-        return
-    rewards: list[float] = []
-    bar = Progress(
-        SpinnerColumn(),
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("reward {task.fields[reward]}"),
-        TimeElapsedColumn(),
-        console=console,
-        disable=not progress,
-    )
-    with bar:
-        bar_task = bar.add_task(escape(label), total=len(jobs), reward="-")
-
-        def finished(record: dict[str, Any]) -> None:
-            rewards.append(record["reward"])
-            bar.update(bar_task, advance=1, reward=f"{sum(rewards) / len(rewards):.3f}")
-
-        if concurrency == 1:
-            for j in jobs:
-                finished(job(*j))
-            return
-        failure: BaseException | None = None
-        with ThreadPoolExecutor(max_workers=concurrency) as pool:
-            futures = [pool.submit(contextvars.copy_context().run, job, *j) for j in jobs]
-            try:
-                for future in as_completed(futures):
-                    try:
-                        finished(future.result())
-                    except CancelledError:
-                        continue
-                    except Exception as exc:  # noqa: BLE001 - stop scheduling, keep what finishes
-                        if failure is None:
-                            failure = exc
-                            for f in futures:
-                                f.cancel()
-            except BaseException:  # Ctrl-C: drop what has not started; running episodes still save
-                for f in futures:
-                    f.cancel()
-                raise
-        if failure is not None:
-            raise failure
+    label = f"{config_name} · τ-trait {domain}"
+    run_episode_jobs(plan.jobs, job, concurrency=concurrency, label=label, progress=progress, console=console)
+    return records_in_plan_order(plan, key, ours())

@@ -1,0 +1,127 @@
+"""Resumable, threaded scheduling of episodes, shared by every benchmark's runner.
+
+A run directory holds one JSONL record per finished episode; a rerun plans only the (task, trial)
+pairs without a record (or, with ``retry_errors``, with an error record), runs them with a
+progress bar, and each worker appends its record as soon as its episode ends, so an interrupted
+run loses at most the episodes in flight. The first exception stops scheduling new episodes and
+is raised once the running ones are saved; Ctrl-C drops what has not started.
+"""
+
+from __future__ import annotations
+
+import contextvars
+from collections.abc import Callable, Hashable, Sequence
+from concurrent.futures import CancelledError, ThreadPoolExecutor, as_completed
+from dataclasses import dataclass
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+
+
+@dataclass(frozen=True)
+class EpisodePlan:
+    """Which episodes a run wants (trial-major, task order) and which of them still have to run."""
+
+    wanted: list[tuple[Any, int, int]]  # (task, trial, seed)
+    jobs: list[tuple[Any, int, int]]
+
+    @property
+    def already_done(self) -> int:
+        return len(self.wanted) - len(self.jobs)
+
+
+def plan_episodes(
+    tasks: Sequence[Any],
+    seeds: Sequence[int],
+    key: Callable[[Any, int], Hashable],
+    existing: dict[Hashable, dict[str, Any]],
+    retry_errors: bool = False,
+) -> EpisodePlan:
+    """``trials = len(seeds)`` episodes of each task, minus those ``existing`` already records."""
+    wanted = [(task, trial, seed) for trial, seed in enumerate(seeds) for task in tasks]
+    jobs = [
+        (task, trial, seed)
+        for task, trial, seed in wanted
+        if (found := existing.get(key(task, trial))) is None or (retry_errors and found.get("error"))
+    ]
+    return EpisodePlan(wanted=wanted, jobs=jobs)
+
+
+def records_in_plan_order(
+    plan: EpisodePlan, key: Callable[[Any, int], Hashable], done: dict[Hashable, dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """The plan's records among ``done`` (keyed like ``key``), in the plan's order; missing ones left out."""
+    return [done[key(task, trial)] for task, trial, _ in plan.wanted if key(task, trial) in done]
+
+
+def run_episode_jobs(
+    jobs: Sequence[tuple[Any, int, int]],
+    job: Callable[[Any, int, int], dict[str, Any]],
+    *,
+    concurrency: int,
+    label: str,
+    progress: bool = True,
+    console: Console | None = None,
+) -> None:
+    """Run ``job(task, trial, seed)`` for each job; each returns its (already saved) record.
+
+    Workers run in copies of the caller's context, so ``with dspy.context(...)`` applies in them.
+    """
+    if not jobs:
+        return
+    rewards: list[float] = []
+    bar = Progress(
+        SpinnerColumn(),
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("reward {task.fields[reward]}"),
+        TimeElapsedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+        console=console or Console(stderr=True),
+        disable=not progress,
+    )
+    with bar:
+        bar_task = bar.add_task(escape(label), total=len(jobs), reward="-")  # labels hold [brackets]
+
+        def finished(record: dict[str, Any]) -> None:
+            rewards.append(record["reward"])
+            bar.update(bar_task, advance=1, reward=f"{sum(rewards) / len(rewards):.3f}")
+
+        if concurrency == 1:
+            for item in jobs:
+                finished(job(*item))
+            return
+        failure: BaseException | None = None
+        with ThreadPoolExecutor(max_workers=concurrency) as pool:
+            futures = [pool.submit(contextvars.copy_context().run, job, *item) for item in jobs]
+            try:
+                for future in as_completed(futures):
+                    try:
+                        record = future.result()
+                    except CancelledError:
+                        continue
+                    except Exception as exc:  # noqa: BLE001 - stop scheduling, keep what finishes
+                        if failure is None:
+                            failure = exc
+                            for f in futures:
+                                f.cancel()
+                        continue
+                    finished(record)
+            except BaseException:  # Ctrl-C: drop what has not started; running episodes still save
+                for f in futures:
+                    f.cancel()
+                raise
+        if failure is not None:
+            raise failure
