@@ -17,7 +17,7 @@ from fama_dspy.analysis.diagnosis import FailureDiagnosis
 from fama_dspy.analysis.evidence import FailureEvidence
 from fama_dspy.analysis.taxonomy import SPECIALIST_CODES
 from fama_dspy.errors import ConfigError
-from fama_dspy.results.records import dedupe, episode_key, load_episodes, read_jsonl
+from fama_dspy.results.records import dedupe, episode_key, is_success, load_episodes, read_jsonl
 
 DIAGNOSES_FILE = "diagnoses.jsonl"
 RERUNS_DIR = "reruns"
@@ -110,6 +110,41 @@ def plan_reruns(diagnoses: list[FailureDiagnosis], budget: int, seed: int = 0) -
             if queues[code] and len(picked) < budget:
                 picked.append(queues[code].pop(0))
     return picked
+
+
+#: Episode settings a re-run must repeat; re-runs that share them (and the specialist and trial) run
+#: together as one batch of tasks.
+RERUN_GROUP_FIELDS = ("seed", "solo", "user", "max_steps", "max_errors", "split")
+
+
+def run_planned_reruns(
+    plan: list[dict[str, Any]],
+    originals: dict[tuple[str, int], dict[str, Any]],
+    run_group: Any,
+) -> list[dict[str, Any]]:
+    """Run ``plan_reruns``' rows; each comes back with ``fixed`` and ``error``.
+
+    Rows are grouped by specialist, trial and the original episodes' ``RERUN_GROUP_FIELDS``;
+    ``run_group(specialist, trial, original, task_ids)`` runs one group with the benchmark's own
+    runner (``original`` is the first failed record of the group) and returns its records. A re-run
+    fixes its point when it ends without error and succeeds; errored re-runs carry no credit.
+    """
+    groups: dict[tuple, list[dict[str, Any]]] = {}
+    for row in plan:
+        original = originals[(row["task_id"], row["trial"])]
+        key = (row["specialist"], row["trial"], *(original.get(f) for f in RERUN_GROUP_FIELDS))
+        groups.setdefault(key, []).append(row)
+    results: list[dict[str, Any]] = []
+    for (code, trial, *_), rows in groups.items():
+        original = originals[(rows[0]["task_id"], trial)]
+        by_task = {r["task_id"]: r for r in run_group(code, trial, original, [r["task_id"] for r in rows])}
+        for row in rows:
+            record = by_task.get(row["task_id"])
+            error = record.get("error") if record is not None else "not run"
+            results.append(
+                {**row, "error": error, "fixed": error is None and is_success(record.get("reward"))}
+            )
+    return results
 
 
 #: The record fields every diagnosis row repeats, so a row identifies its episode on its own.

@@ -24,13 +24,14 @@ from fama_dspy.analysis.runs import (
     diagnosis_key,
     load_diagnosis_rows,
     plan_reruns,
+    run_planned_reruns,
     select_run,
 )
 from fama_dspy.benchmarks.acebench.data import CHECKOUT, find_task
 from fama_dspy.benchmarks.acebench.evidence import evidence_from_record, failed_records
 from fama_dspy.benchmarks.acebench.prompts import agent_policy
 from fama_dspy.errors import ConfigError
-from fama_dspy.results.records import episode_key, is_success
+from fama_dspy.results.records import episode_key
 
 
 def _policy(record: dict[str, Any]) -> str:
@@ -61,21 +62,20 @@ def _rerun(
     from fama_dspy.benchmarks.acebench.episodes import run_episodes
     from fama_dspy.configs import build_agent
 
-    results: list[dict[str, Any]] = []
-    for row in plan:
-        original = failed[(row["task_id"], row["trial"])]
+    def run_group(
+        code: str, trial: int, original: dict[str, Any], task_ids: list[str]
+    ) -> list[dict[str, Any]]:
         solo = bool(original.get("solo"))
         user = original.get("user")
         if not solo and user in ("fama", "acebench") and user_lm is None:
             raise ConfigError(f"The run used the {user} user simulator: re-runs need its model (user_lm).")
-        code = row["specialist"]
         with dspy.context(lm=agent_lm):
-            records = run_episodes(
-                lambda code=code: build_agent("fama", base=base, specialists=[code]),
-                config_name=f"rerun[{base}+{code}]#{row['trial']}",
+            return run_episodes(
+                lambda: build_agent("fama", base=base, specialists=[code]),
+                config_name=f"rerun[{base}+{code}]#{trial}",
                 domain=original["domain"],
                 split=original.get("split"),
-                task_ids=[row["task_id"]],
+                task_ids=task_ids,
                 seeds=[original.get("seed") or 0],
                 max_steps=original.get("max_steps") or 30,
                 concurrency=concurrency,
@@ -84,10 +84,8 @@ def _rerun(
                 out=run_dir / RERUNS_DIR,
                 progress=False,
             )
-        record = records[0] if records else None
-        error = record.get("error") if record is not None else "not run"
-        results.append({**row, "error": error, "fixed": error is None and is_success(record.get("reward"))})
-    return results
+
+    return run_planned_reruns(plan, failed, run_group)
 
 
 def analyze_run(

@@ -37,6 +37,7 @@ from fama_dspy.analysis.runs import (
     diagnosis_key,
     load_diagnosis_rows,
     plan_reruns,
+    run_planned_reruns,
     select_run,
 )
 from fama_dspy.benchmarks.tau2.builders import make_environment
@@ -44,7 +45,6 @@ from fama_dspy.benchmarks.tau2.evidence import evidence_from_record, failed_reco
 from fama_dspy.errors import ConfigError
 from fama_dspy.results.records import (
     episode_key,
-    is_success,
 )
 
 
@@ -113,50 +113,30 @@ def _rerun(
     from fama_dspy.benchmarks.tau2.runner import run_episodes
     from fama_dspy.configs import build_agent
 
-    groups: dict[tuple, list[dict[str, Any]]] = {}
-    for row in plan:
-        original = records[(row["task_id"], row["trial"])]
-        key = (
-            row["specialist"],
-            row["trial"],
-            original.get("seed"),
-            bool(original.get("solo")),
-            original.get("user"),
-            original.get("max_steps"),
-            original.get("max_errors"),
-            original.get("split"),
-        )
-        groups.setdefault(key, []).append(row)
-    results: list[dict[str, Any]] = []
-    for (code, trial, seed, solo, user, max_steps, max_errors, split), rows in groups.items():
-        original = records[(rows[0]["task_id"], trial)]
+    def run_group(
+        code: str, trial: int, original: dict[str, Any], task_ids: list[str]
+    ) -> list[dict[str, Any]]:
         # The trial is part of the name: the runner keys episodes by (config, task, trial index 0 here).
         with dspy.context(lm=agent_lm):
-            rerun_records = run_episodes(
-                lambda code=code: build_agent("fama", base=base, specialists=[code]),
+            return run_episodes(
+                lambda: build_agent("fama", base=base, specialists=[code]),
                 config_name=f"rerun[{base}+{code}]#{trial}",
                 domain=original["domain"],
-                split=split,
-                task_ids=[r["task_id"] for r in rows],
+                split=original.get("split"),
+                task_ids=task_ids,
                 trials=1,
-                seeds=[seed],
-                solo=solo,
-                max_steps=max_steps,
-                max_errors=max_errors,
+                seeds=[original.get("seed")],
+                solo=bool(original.get("solo")),
+                max_steps=original.get("max_steps"),
+                max_errors=original.get("max_errors"),
                 concurrency=concurrency,
                 out=run_dir / RERUNS_DIR,
                 progress=progress,
                 console=console,
-                **_rerun_user(user, user_lm or agent_lm, user_llm, user_llm_args),
+                **_rerun_user(original.get("user"), user_lm or agent_lm, user_llm, user_llm_args),
             )
-        by_task = {r["task_id"]: r for r in rerun_records}
-        for row in rows:
-            record = by_task.get(row["task_id"])
-            error = record.get("error") if record is not None else "not run"
-            results.append(
-                {**row, "error": error, "fixed": error is None and is_success(record.get("reward"))}
-            )
-    return results
+
+    return run_planned_reruns(plan, records, run_group)
 
 
 # -- the whole analysis ----------------------------------------------------------------------------

@@ -34,13 +34,14 @@ from fama_dspy.analysis.runs import (
     diagnosis_key,
     load_diagnosis_rows,
     plan_reruns,
+    run_planned_reruns,
     select_run,
 )
 from fama_dspy.benchmarks.tau_trait.data import load_domain
 from fama_dspy.benchmarks.tau_trait.evidence import evidence_from_record, failed_records
 from fama_dspy.benchmarks.tau_trait.tasks import task_splits
 from fama_dspy.errors import ConfigError
-from fama_dspy.results.records import episode_key, is_success
+from fama_dspy.results.records import episode_key
 
 
 def _diagnose(
@@ -89,26 +90,21 @@ def _rerun(
     from fama_dspy.benchmarks.tau_trait.runner import run_episodes
     from fama_dspy.configs import build_agent
 
-    groups: dict[tuple, list[dict[str, Any]]] = {}
-    for row in plan:
-        original = failed[(row["task_id"], row["trial"])]
-        key = (row["specialist"], row["trial"], original.get("seed"), original.get("user"))
-        key += (original.get("max_steps"), original.get("split"))
-        groups.setdefault(key, []).append(row)
-    results: list[dict[str, Any]] = []
-    for (code, trial, seed, user, max_steps, split), rows in groups.items():
-        original = failed[(rows[0]["task_id"], trial)]
+    def run_group(
+        code: str, trial: int, original: dict[str, Any], task_ids: list[str]
+    ) -> list[dict[str, Any]]:
+        user = original.get("user")
         if user == "fama" and user_lm is None:
             raise ConfigError("The run used the fama user simulator: re-runs need its model (user_lm).")
         with dspy.context(lm=agent_lm):
-            records = run_episodes(
-                lambda code=code: build_agent("fama", base=base, specialists=[code]),
+            return run_episodes(
+                lambda: build_agent("fama", base=base, specialists=[code]),
                 config_name=f"rerun[{base}+{code}]#{trial}",
                 domain=original["domain"],
-                split=split,
-                task_ids=[r["task_id"] for r in rows],
-                seeds=[seed],
-                max_steps=max_steps or 30,
+                split=original.get("split"),
+                task_ids=task_ids,
+                seeds=[original.get("seed")],
+                max_steps=original.get("max_steps") or 30,
                 concurrency=concurrency,
                 user=user or "scripted",
                 user_lm=user_lm,
@@ -116,14 +112,8 @@ def _rerun(
                 progress=progress,
                 console=console,
             )
-        by_task = {r["task_id"]: r for r in records}
-        for row in rows:
-            record = by_task.get(row["task_id"])
-            error = record.get("error") if record is not None else "not run"
-            results.append(
-                {**row, "error": error, "fixed": error is None and is_success(record.get("reward"))}
-            )
-    return results
+
+    return run_planned_reruns(plan, failed, run_group)
 
 
 def analyze_run(
