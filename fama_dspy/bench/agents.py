@@ -18,7 +18,11 @@ from pydantic import BaseModel
 from fama_dspy.decoding import decoding_label
 from fama_dspy.errors import ConfigError
 
-AGENT_CHOICES = ("react", "fc", "irma", "fama", "fama-compiled", "tau2-llm-agent", "gold")
+#: Agents that take no options and wrap no base: the bases themselves, τ²'s LLM agent, the gold replay.
+PLAIN_AGENTS = ("react", "fc", "tau2-llm-agent", "gold")
+#: Agents that wrap a base (``react`` unless told otherwise).
+META_AGENTS = ("irma", "fama", "fama-compiled")
+AGENT_CHOICES = (*PLAIN_AGENTS, *META_AGENTS)
 #: What a benchmark runner is asked to run instead of a fama-dspy agent (``EpisodeRequest.extra``).
 GOLD_EXTRA = {"agent": "gold"}
 

@@ -19,7 +19,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from fama_dspy.bench.agents import AgentSpec
+from fama_dspy.bench.agents import PLAIN_AGENTS, AgentSpec
 from fama_dspy.errors import ConfigError
 
 MODES = ("decisions", "solo", "interactive")
@@ -92,7 +92,7 @@ def parse_config_spec(text: str) -> ConfigSpec:
 
 def _parse_config_body(spec: str) -> ConfigSpec:
     kind, sep, rest = spec.partition(":")
-    if kind in ("react", "fc", "tau2-llm-agent", "gold"):
+    if kind in PLAIN_AGENTS:
         if sep:
             raise ConfigError(f"config {spec!r}: {kind} takes no options")
         return ConfigSpec(spec=spec, agent=kind)
@@ -150,7 +150,7 @@ def program_base(path: str | Path) -> str | None:
 
 def config_base(spec: ConfigSpec) -> str | None:
     """The base configuration a bench configuration is compared with (None: it is one, or has none)."""
-    if spec.agent in ("react", "fc", "tau2-llm-agent", "gold"):
+    if spec.agent in PLAIN_AGENTS:
         return None
     if spec.agent == "fama-compiled":
         return program_base(spec.program)
