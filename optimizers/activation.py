@@ -34,6 +34,14 @@ configurations as an uninterrupted one. A trial that an interruption left RUNNIN
 was killed) or FAILED is retried once with the same parameters. The study records its setup
 (space, units, weights) and refuses to resume with a different one.
 
+Several workers (``worker=0, 1, …``: processes on one machine, or machines sharing a database
+such as ``postgresql://…``) can work on one study: the storage then keeps a heartbeat per running
+trial, so only a trial whose worker stopped beating is failed (and retried once) — never another
+worker's live one; each worker seeds its sampler apart and TPE runs with ``constant_liar`` so
+concurrent workers do not draw the same configuration. Workers stop once the study has
+``n_trials`` finished trials (each may finish the trial it is running, so a few more can finish).
+Reproducibility trial-for-trial holds only for a single process.
+
 Cache reuse: DSPy's response cache keys on the request, so a trial that only changes gating
 re-sends many identical prompts (the specialists' prompts do not depend on which others run);
 each trial records its LM calls, the calls that reached the model and the hit rate.
@@ -43,6 +51,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
@@ -65,6 +74,12 @@ from fama_dspy.specialists import REGISTRY, TUNABLES, Tunable, normalize_codes
 
 SETUP_ATTR = "fama_setup"
 RETRY_ATTR = "retry_of"
+WORKER_ATTR = "worker"
+#: Seconds between a running trial's heartbeats, and without one before it counts as dead.
+HEARTBEAT_INTERVAL = 30
+HEARTBEAT_GRACE = 120
+#: Seed offset per worker, far beyond any study's trial count.
+WORKER_SEED_STRIDE = 100_000
 KINDS = ("decisions", "episodes")
 
 
@@ -371,18 +386,45 @@ def storage_url(storage: Path | str) -> str:
     return text if "://" in text else f"sqlite:///{Path(text).resolve()}"
 
 
+def study_storage(url: str, shared: bool) -> str | optuna.storages.RDBStorage:
+    """The study's storage: the URL itself for one process; with several workers, a storage that
+    keeps a heartbeat per running trial (and, on SQLite, waits for the file lock instead of failing)."""
+    if not shared:
+        return url
+    import sqlalchemy.exc
+
+    engine_kwargs = {"connect_args": {"timeout": 60}} if url.startswith("sqlite") else {}
+    for attempt in range(5):
+        try:
+            return optuna.storages.RDBStorage(
+                url,
+                heartbeat_interval=HEARTBEAT_INTERVAL,
+                grace_period=HEARTBEAT_GRACE,
+                engine_kwargs=engine_kwargs,
+            )
+        except (sqlalchemy.exc.IntegrityError, sqlalchemy.exc.OperationalError):
+            # Workers started together race to create a new database's schema; the loser finds
+            # it created on the next attempt.
+            if attempt == 4:
+                raise
+            time.sleep(0.5 * (attempt + 1))
+    raise AssertionError("unreachable")
+
+
 def _finished(study: optuna.Study) -> int:
     return len(study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.PRUNED)))
 
 
-def recover_interrupted(study: optuna.Study) -> list[int]:
+def recover_interrupted(study: optuna.Study, running_are_dead: bool = True) -> list[int]:
     """Fail trials left RUNNING by a killed process and re-enqueue every failed trial once.
 
-    Assumes one process works on the study at a time (a RUNNING trial at start-up is a dead one).
+    ``running_are_dead``: one process works on the study, so a RUNNING trial at start-up is a dead
+    one. With several workers it is False: the storage's heartbeat fails dead workers' trials.
     Returns the numbers of the trials re-enqueued.
     """
-    for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
-        study.tell(t.number, state=TrialState.FAIL)
+    if running_are_dead:
+        for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+            study.tell(t.number, state=TrialState.FAIL)
     trials = study.get_trials(deepcopy=False)
     retried = {t.user_attrs.get(RETRY_ATTR) for t in trials}
     waiting = {json.dumps(t.params, sort_keys=True) for t in trials if t.state == TrialState.WAITING}
@@ -488,13 +530,17 @@ def tune_activation(
     n_startup_trials: int = 5,
     workdir: Path | str | None = None,
     progress: bool = True,
+    worker: int | None = None,
 ) -> ActivationStudyReport:
     """Run (or resume) the study until ``n_trials`` trials have finished (completed or pruned).
 
     ``storage``: a SQLite file path or an Optuna storage URL. ``workdir``: where trials keep
     episode records (default: ``<storage dir>/<study_name>-runs``). Re-raises a trial's exception
-    after Optuna has recorded it as failed; the next call retries that trial once.
+    after Optuna has recorded it as failed; the next call retries that trial once. ``worker``:
+    this process's index when several work on the study (module docstring); None: the only one.
     """
+    if worker is not None and worker < 0:
+        raise ConfigError(f"worker must be 0 or more, got {worker}")
     if not units:
         raise ConfigError("No evaluation units: give decision points and/or solo episodes of train tasks.")
     names = [u.name for u in units]
@@ -537,6 +583,7 @@ def tune_activation(
             root,
             directions,
             setup,
+            worker,
         )
     finally:
         optuna.logging.set_verbosity(verbosity)
@@ -557,11 +604,21 @@ def _run_study(
     root,
     directions,
     setup,
+    worker,
 ) -> ActivationStudyReport:
+    shared = worker is not None
+
+    def sampler() -> optuna.samplers.TPESampler:
+        # Re-seeded per finished trial, so a resumed study draws what an uninterrupted one would.
+        offset = _finished(study) + (WORKER_SEED_STRIDE * worker if shared else 0)
+        return optuna.samplers.TPESampler(
+            seed=seed + offset, n_startup_trials=n_startup_trials, constant_liar=shared
+        )
+
     try:
         study = optuna.create_study(
             study_name=study_name,
-            storage=url,
+            storage=study_storage(url, shared),
             load_if_exists=True,
             directions=directions,
             sampler=optuna.samplers.TPESampler(seed=seed, n_startup_trials=n_startup_trials),
@@ -577,9 +634,11 @@ def _run_study(
             f"Study {study_name!r} in {url} was started with another setup (space, units, objective or profile); "
             "use a new study name or storage."
         )
-    recover_interrupted(study)
+    recover_interrupted(study, running_are_dead=not shared)
 
     def run_trial(trial: optuna.Trial):
+        if shared:
+            trial.set_user_attr(WORKER_ATTR, worker)
         config = suggest_config(trial, space)
         specialists = config.specialists(profile)
         trial.set_user_attr("specialists", specialists)
@@ -608,10 +667,9 @@ def _run_study(
         return tally.value(usage.est_tokens)
 
     while _finished(study) < n_trials:
-        # Re-seeded per finished trial, so a resumed study draws what an uninterrupted one would.
-        study.sampler = optuna.samplers.TPESampler(
-            seed=seed + _finished(study), n_startup_trials=n_startup_trials
-        )
+        study.sampler = sampler()
+        if shared:  # trials of workers that stopped beating were failed by the storage: retry them
+            recover_interrupted(study, running_are_dead=False)
         study.optimize(run_trial, n_trials=1, gc_after_trial=False, show_progress_bar=False)
     report = study_report(study, space, objective.two_objective)
     report.storage = url

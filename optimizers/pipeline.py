@@ -481,6 +481,7 @@ def tune_program_activation(
             agent_factory=factory,
             workdir=Path(runs_dir) / "tune" / f"{study_name}-runs",
             progress=progress,
+            worker=settings.worker,
         )
     config = best_config(report, space)
     specialists = config.specialists(profile)

@@ -78,9 +78,12 @@ class TuneSettings(BaseModel):
     seed: int = 0
     space: Any = None  # an ``ActivationSpace``; None: the default space
     objective: Any = None  # an ``Objective``; None: the default objective
-    storage: Path | None = None
+    # A URL stays a string: ``Path("sqlite:///x.db")`` would collapse its slashes.
+    storage: str | Path | None = None
     study_name: str | None = None
     num_threads: int = 1
+    #: This process's index when several work on one study (a shared storage); None: the only one.
+    worker: int | None = None
 
 
 class ProgramOutput(BaseModel):

@@ -38,6 +38,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     group.add_argument("--base", default="react", choices=["react", "fc"])
     group.add_argument("--study", default=None, help="storage URL or path, e.g. sqlite:///runs/tune/x.db")
     group.add_argument("--study-name", default=None)
+    group.add_argument(
+        "--worker",
+        type=int,
+        default=None,
+        help="join a study shared by several processes or machines as worker K (0, 1, …); every worker "
+        "runs the same command with its own K and the same --study (a database URL across machines)",
+    )
     group.add_argument("--trials", type=int, default=20)
     group.add_argument("--seed", type=int, default=0)
     group.add_argument("--solo-domain", default=None)
@@ -83,6 +90,7 @@ def run(args: argparse.Namespace) -> int:
             storage=args.study,
             study_name=args.study_name,
             num_threads=args.threads,
+            worker=args.worker,
         ),
         solo=SoloEpisodes(
             domain=args.solo_domain, num_tasks=args.solo_num_tasks, max_steps=args.solo_max_steps

@@ -5,6 +5,7 @@ from dspy.clients.cache import Cache
 from fama_dspy.optimizers.activation import (
     DEFAULT_SPACE,
     RETRY_ATTR,
+    WORKER_ATTR,
     ActivationSpace,
     EvaluationUnit,
     HopelessTrialPruner,
@@ -307,3 +308,49 @@ def test_a_setting_left_out_of_the_space_keeps_the_agents_default():
     assert config.agent_settings(["mem"]) == {"specialists": ["mem"], "memory_k": 2, "gates": {}}
     with pytest.raises(ConfigError, match="has a tunable setting 'budget_k'"):
         ActivationSpace(settings={"budget_k": (1, 2)})
+
+
+def _shared_worker(tmp_path, worker, n_trials):
+    lm, _ = rule_lm(checklist_agent)
+    study(tmp_path, n_trials, lm, worker=worker)
+
+
+def test_several_worker_processes_share_one_study(tmp_path):
+    """Two processes on one SQLite file: every trial finishes, none is failed by the other worker."""
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("fork")  # the workers reuse this module's scripted LM
+    procs = [ctx.Process(target=_shared_worker, args=(tmp_path, k, 6)) for k in (0, 1)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(240)
+    assert [p.exitcode for p in procs] == [0, 0]
+    s = optuna.load_study(study_name="s", storage=f"sqlite:///{tmp_path / 'study.db'}")
+    states = [t.state for t in s.trials]
+    assert TrialState.FAIL not in states and TrialState.RUNNING not in states
+    finished = [t for t in s.trials if t.state in (TrialState.COMPLETE, TrialState.PRUNED)]
+    assert 6 <= len(finished) <= 7  # each worker may finish the trial it is running at the end
+    assert {t.user_attrs[WORKER_ATTR] for t in s.trials} == {0, 1}
+
+
+def test_a_worker_leaves_another_workers_running_trial_alone(tmp_path):
+    lm, _ = rule_lm(checklist_agent)
+    study(tmp_path, 1, lm, worker=0)
+    s = optuna.load_study(study_name="s", storage=f"sqlite:///{tmp_path / 'study.db'}")
+    live = s.ask()  # another worker's trial in progress (its heartbeat is fresh)
+    suggest_config(live, SPACE)
+    study(tmp_path, 2, lm, worker=1)
+    s = optuna.load_study(study_name="s", storage=f"sqlite:///{tmp_path / 'study.db'}")
+    assert s.trials[live.number].state == TrialState.RUNNING
+
+
+def test_a_study_url_is_kept_as_a_url():
+    from fama_dspy.optimizers.activation import storage_url
+    from fama_dspy.optimizers.settings import TuneSettings
+
+    assert storage_url(TuneSettings(storage="sqlite:///runs/x.db").storage) == "sqlite:///runs/x.db"
+    url = "postgresql://optuna@db.internal/fama"
+    assert storage_url(TuneSettings(storage=url).storage) == url
+    with pytest.raises(ConfigError, match="worker must be 0 or more"):
+        tune_activation(PROFILE, decision_units(EXAMPLES), storage=url, worker=-1)
