@@ -6,12 +6,17 @@ Per configuration, over the points every listed configuration answered (so rows 
 points): tool-name and exact accuracy, the paired 95 % bootstrap interval of the exact and name
 differences against ``--base`` (resampled by point), messages where the gold is a call, parse
 failures, truncations, calls with unseen ids, generated tokens and seconds per decision, and the
-exact accuracy on the derivable / non-derivable subsets.
+exact accuracy on the derivable / non-derivable subsets; and how many answers equal the base's
+(same action; and same reasoning, i.e. the same free text before the action). Two configurations
+that send the same prompt can still differ at temperature 0: llama-server's results depend on
+which requests share a batch, so a reasoning that differs although nothing constrains it
+differently measures that noise, not the configuration.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
 
 from rich.console import Console
@@ -19,6 +24,14 @@ from rich.table import Table
 
 from fama_dspy.report.stats import paired_bootstrap
 from fama_dspy.results.decisions import load_decision_results
+
+
+def same_action(a: dict, b: dict) -> bool:
+    return json.dumps(a.get("action"), sort_keys=True) == json.dumps(b.get("action"), sort_keys=True)
+
+
+def same_reasoning(a: dict, b: dict) -> bool:
+    return (a.get("info") or {}).get("reasoning") == (b.get("info") or {}).get("reasoning")
 
 
 def main() -> None:
@@ -54,6 +67,7 @@ def main() -> None:
         "unseen-id calls",
         "gen tok/dec",
         "s/dec",
+        "= base action · reasoning",
     ):
         table.add_column(column, justify="left" if column == "config" else "right")
     for name in names:
@@ -81,6 +95,8 @@ def main() -> None:
             str(sum(int(r.get("unseen_id_calls") or 0) for r in rs)),
             f"{gen:.0f}",
             f"{secs:.1f}",
+            f"{sum(same_action(r, base[u]) for r, u in zip(rs, units, strict=True))} · "
+            f"{sum(same_reasoning(r, base[u]) for r, u in zip(rs, units, strict=True))}",
         )
     Console(width=200).print(table)
 
