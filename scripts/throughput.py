@@ -141,7 +141,9 @@ def main() -> None:
         ref = reference.setdefault((r["config"], r["concurrency"]), answers)
         r["same"] = sum(answers[p] == ref.get(p) for p in answers)
     base = results[0]["per_min"]
-    table = Table(title=f"{len(points)} {args.domain} {args.split} decision points, {args.model}, DSPy cache off")
+    table = Table(
+        title=f"{len(points)} {args.domain} {args.split} decision points, {args.model}, DSPy cache off"
+    )
     for column in (
         "server",
         "config",
