@@ -394,21 +394,23 @@ def study_storage(url: str, shared: bool) -> str | optuna.storages.RDBStorage:
     import sqlalchemy.exc
 
     engine_kwargs = {"connect_args": {"timeout": 60}} if url.startswith("sqlite") else {}
-    for attempt in range(5):
+
+    def open_storage() -> optuna.storages.RDBStorage:
+        return optuna.storages.RDBStorage(
+            url,
+            heartbeat_interval=HEARTBEAT_INTERVAL,
+            grace_period=HEARTBEAT_GRACE,
+            engine_kwargs=engine_kwargs,
+        )
+
+    for attempt in range(4):
         try:
-            return optuna.storages.RDBStorage(
-                url,
-                heartbeat_interval=HEARTBEAT_INTERVAL,
-                grace_period=HEARTBEAT_GRACE,
-                engine_kwargs=engine_kwargs,
-            )
+            return open_storage()
         except (sqlalchemy.exc.IntegrityError, sqlalchemy.exc.OperationalError):
             # Workers started together race to create a new database's schema; the loser finds
             # it created on the next attempt.
-            if attempt == 4:
-                raise
             time.sleep(0.5 * (attempt + 1))
-    raise AssertionError("unreachable")
+    return open_storage()
 
 
 def _finished(study: optuna.Study) -> int:
@@ -634,7 +636,8 @@ def _run_study(
             f"Study {study_name!r} in {url} was started with another setup (space, units, objective or profile); "
             "use a new study name or storage."
         )
-    recover_interrupted(study, running_are_dead=not shared)
+    if not shared:  # shared studies recover before every trial (below)
+        recover_interrupted(study)
 
     def run_trial(trial: optuna.Trial):
         if shared:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -120,7 +121,7 @@ RERUN_GROUP_FIELDS = ("seed", "solo", "user", "max_steps", "max_errors", "split"
 def run_planned_reruns(
     plan: list[dict[str, Any]],
     originals: dict[tuple[str, int], dict[str, Any]],
-    run_group: Any,
+    run_group: Callable[[str, int, dict[str, Any], list[str]], list[dict[str, Any]]],
 ) -> list[dict[str, Any]]:
     """Run ``plan_reruns``' rows; each comes back with ``fixed`` and ``error``.
 

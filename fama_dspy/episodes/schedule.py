@@ -13,6 +13,7 @@ import contextvars
 from collections.abc import Callable, Hashable, Sequence
 from concurrent.futures import CancelledError, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from rich.console import Console
@@ -55,6 +56,11 @@ def plan_episodes(
         if (found := existing.get(key(task, trial))) is None or (retry_errors and found.get("error"))
     ]
     return EpisodePlan(wanted=wanted, jobs=jobs)
+
+
+def print_resume_note(plan: EpisodePlan, console: Console, where: Path) -> None:
+    if plan.already_done:
+        console.print(f"Resuming: {plan.already_done} of {len(plan.wanted)} episodes already in {where}.")
 
 
 def records_in_plan_order(

@@ -138,11 +138,15 @@ def find_reusable(model: str, speculative: str | None = None) -> ServerInfo | No
     return None
 
 
-def speculative_args(model: str, mode: str, threads: int) -> list[str]:
-    """llama-server flags for a speculative decoding mode (see ``SPECULATIVE_MODES``)."""
+def check_speculative(mode: str) -> str:
     if mode not in SPECULATIVE_MODES:
         raise ConfigError(f"unknown speculative mode {mode!r}; choose one of {', '.join(SPECULATIVE_MODES)}")
-    if mode == "off":
+    return mode
+
+
+def speculative_args(model: str, mode: str, threads: int) -> list[str]:
+    """llama-server flags for a speculative decoding mode (see ``SPECULATIVE_MODES``)."""
+    if check_speculative(mode) == "off":
         return []
     if mode == "ngram":
         # A short lookup: ids and names are copied a few tokens at a time, not in 12-token runs.
@@ -201,11 +205,7 @@ class LocalServer:
         log: Callable[[str], None] = lambda _msg: None,
     ):
         self.spec = get_model(model)
-        if speculative not in SPECULATIVE_MODES:
-            raise ConfigError(
-                f"unknown speculative mode {speculative!r}; choose one of {', '.join(SPECULATIVE_MODES)}"
-            )
-        self.speculative = speculative
+        self.speculative = check_speculative(speculative)
         self.port = port
         self.ctx_per_slot = ctx_per_slot
         self.parallel = parallel

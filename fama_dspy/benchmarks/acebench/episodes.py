@@ -58,7 +58,12 @@ from fama_dspy.benchmarks.acebench.sandbox import AceSandbox, make_sandbox
 from fama_dspy.benchmarks.acebench.scoring import end_to_end, final_state, process_accuracy
 from fama_dspy.benchmarks.acebench.tools import STOP_TOOL, task_tools
 from fama_dspy.episodes import DEFAULT_MAX_REASKS, AgentDriver, EpisodeTrace, run_tool_episode
-from fama_dspy.episodes.schedule import plan_episodes, records_in_plan_order, run_episode_jobs
+from fama_dspy.episodes.schedule import (
+    plan_episodes,
+    print_resume_note,
+    records_in_plan_order,
+    run_episode_jobs,
+)
 from fama_dspy.errors import ConfigError
 from fama_dspy.results.fatal import as_endpoint_error, is_endpoint_failure
 from fama_dspy.results.records import (
@@ -337,8 +342,8 @@ def run_episodes(
         return episode_key(_base_record(settings, task.id, trial, 0))
 
     plan = plan_episodes(tasks, seeds, key, {episode_key(r): r for r in load_episodes(out)}, retry_errors)
-    if progress and plan.already_done:
-        (console or Console(stderr=True)).print(f"Resuming: {plan.already_done} episode(s) already recorded.")
+    if progress:
+        print_resume_note(plan, console or Console(stderr=True), out / EPISODES_FILE)
 
     def job(task: AceTask, trial: int, seed: int) -> dict[str, Any]:
         record = run_episode(task, trial, seed, settings, make_agent, make_customer)

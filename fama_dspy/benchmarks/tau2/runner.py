@@ -47,7 +47,12 @@ from fama_dspy.benchmarks.tau2.records import (
     user_token_totals,
 )
 from fama_dspy.benchmarks.tau2.tasks import load_tasks, normalize_split
-from fama_dspy.episodes.schedule import plan_episodes, records_in_plan_order, run_episode_jobs
+from fama_dspy.episodes.schedule import (
+    plan_episodes,
+    print_resume_note,
+    records_in_plan_order,
+    run_episode_jobs,
+)
 from fama_dspy.errors import ConfigError
 from fama_dspy.results.fatal import as_endpoint_error, is_endpoint_failure
 from fama_dspy.results.records import (
@@ -292,10 +297,8 @@ def run_episodes(
             console.print(
                 f"[yellow]{skipped} task(s) left out: τ² cannot run them solo (no ticket or gold actions)."
             )
-    if progress and plan.already_done:
-        console.print(
-            f"Resuming: {plan.already_done} of {len(plan.wanted)} episodes already in {out / EPISODES_FILE}."
-        )
+    if progress:
+        print_resume_note(plan, console, out / EPISODES_FILE)
 
     def job(task: Task, trial: int, seed: int) -> dict[str, Any]:
         record = run_episode(task, trial, seed, settings, builder, make_user)

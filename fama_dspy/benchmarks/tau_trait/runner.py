@@ -28,7 +28,12 @@ from fama_dspy.benchmarks.tau_trait.gold import AGENT_NAME as GOLD
 from fama_dspy.benchmarks.tau_trait.gold import GoldReplayAgent
 from fama_dspy.benchmarks.tau_trait.tasks import load_tasks, normalize_split
 from fama_dspy.episodes import DEFAULT_MAX_REASKS
-from fama_dspy.episodes.schedule import plan_episodes, records_in_plan_order, run_episode_jobs
+from fama_dspy.episodes.schedule import (
+    plan_episodes,
+    print_resume_note,
+    records_in_plan_order,
+    run_episode_jobs,
+)
 from fama_dspy.errors import ConfigError
 from fama_dspy.results.records import EPISODES_FILE, JsonlAppender, episode_key, load_episodes
 
@@ -127,10 +132,8 @@ def run_episodes(
         return {episode_key(r): r for r in load_episodes(out) if r.get("benchmark") == BENCHMARK}
 
     plan = plan_episodes(tasks, seeds, key, ours(), retry_errors)
-    if progress and plan.already_done:
-        console.print(
-            f"Resuming: {plan.already_done} of {len(plan.wanted)} episodes already in {out / EPISODES_FILE}."
-        )
+    if progress:
+        print_resume_note(plan, console, out / EPISODES_FILE)
 
     def job(task: TauTraitTask, trial: int, seed: int) -> dict[str, Any]:
         record = run_episode(task, trial, seed, settings, loaded, make_agent(task), make_customer(task))
