@@ -7,6 +7,9 @@ JSON answer, decoded as ``fama_dspy.decoding`` says (constrained to a schema, JS
 
 from __future__ import annotations
 
+import contextvars
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import dspy
@@ -14,10 +17,57 @@ import pydantic
 from dspy.adapters.json_adapter import JSONAdapter
 
 from fama_dspy.decoding import FALLBACKS, check_decoding, is_schema_rejection, response_format
+from fama_dspy.errors import ConfigError
 from fama_dspy.tool_schemas import engine_schema
 
 #: The ``lm_kwargs`` key through which a caller hands this adapter the schema of one call.
 SCHEMA_KWARG = "fama_json_schema"
+
+#: How a prompt is laid out. ``shared-prefix`` (default): the domain block (policy, then tools) opens
+#: the system message, byte-identical for the tool-use agent, every specialist, every trial and
+#: decision of a domain, so the server's prompt cache serves it to all of them; each predictor's own
+#: instructions and fields follow. ``per-signature``: DSPy's layout, each predictor's instructions
+#: first and the policy among its inputs (the layout before the shared prefix; kept to measure it).
+PROMPT_LAYOUTS = ("shared-prefix", "per-signature")
+DEFAULT_PROMPT_LAYOUT = "shared-prefix"
+#: Inputs that belong to the domain block, under the name the block gives them, in block order.
+DOMAIN_FIELDS = {"policy": "policy", "tools": "tools", "available_tools": "tools"}
+DOMAIN_BLOCK_ORDER = ("policy", "tools")
+DOMAIN_BLOCK_INTRO = "The domain you work in: its policy and tools hold for every step of the task."
+
+_layout: contextvars.ContextVar[str] = contextvars.ContextVar(
+    "fama_prompt_layout", default=DEFAULT_PROMPT_LAYOUT
+)
+
+
+def check_prompt_layout(layout: str) -> str:
+    key = (layout or "").strip().lower()
+    if key not in PROMPT_LAYOUTS:
+        raise ConfigError(f"Unknown prompt layout {layout!r}; valid layouts: {', '.join(PROMPT_LAYOUTS)}.")
+    return key
+
+
+@contextmanager
+def prompt_layout(layout: str) -> Iterator[None]:
+    """Lay out every prompt formatted inside the block as ``layout`` (see ``PROMPT_LAYOUTS``)."""
+    token = _layout.set(check_prompt_layout(layout))
+    try:
+        yield
+    finally:
+        _layout.reset(token)
+
+
+def current_prompt_layout() -> str:
+    return _layout.get()
+
+
+def domain_block(sections: dict[str, str]) -> str:
+    """The shared opening of a system message: the intro, then each non-empty section in block order."""
+    parts = [DOMAIN_BLOCK_INTRO]
+    for name in DOMAIN_BLOCK_ORDER:
+        if sections.get(name):
+            parts.append(f"[[ ## {name} ## ]]\n{sections[name]}")
+    return "\n\n".join(parts)
 
 
 def endpoint_id(lm) -> str:
@@ -48,6 +98,23 @@ class JSONModeAdapter(JSONAdapter):
     def __init__(self, decoding: str = "json", callbacks=None):
         super().__init__(callbacks=callbacks)
         self.decoding = check_decoding(decoding)
+
+    def format(self, signature, demos, inputs) -> list[dict[str, Any]]:
+        """DSPy's messages, with the domain inputs moved into a shared block opening the system message.
+
+        The moved fields leave the signature for this call, so neither the field list nor the demos
+        repeat them (compact demos carry no policy or tools anyway).
+        """
+        moved = [name for name in signature.input_fields if name in DOMAIN_FIELDS and inputs.get(name)]
+        if _layout.get() != "shared-prefix" or not moved:
+            return super().format(signature, demos, inputs)
+        block = domain_block({DOMAIN_FIELDS[name]: str(inputs[name]) for name in moved})
+        rest = signature
+        for name in moved:
+            rest = rest.delete(name)
+        messages = super().format(rest, demos, {k: v for k, v in inputs.items() if k not in moved})
+        messages[0] = {**messages[0], "content": f"{block}\n\n{messages[0]['content']}"}
+        return messages
 
     def _prepare_response_format(self, lm, lm_kwargs, signature):
         schema = lm_kwargs.pop(SCHEMA_KWARG, None)
@@ -101,10 +168,14 @@ class NativeToolCallingAdapter(dspy.Adapter):
         return signature.delete(self.tools_field).delete(calls_field)
 
     def format(self, signature, demos, inputs) -> list[dict[str, Any]]:
-        sections = [signature.instructions]
+        # The tools travel through the tools API (the chat template places them), so the shared
+        # block here is the policy alone: the same opening as the specialists' prompts.
+        shared = _layout.get() == "shared-prefix" and inputs.get("policy")
+        sections = [domain_block({"policy": str(inputs["policy"])})] if shared else []
+        sections.append(signature.instructions)
         for name in signature.input_fields:
             value = inputs.get(name)
-            if name != self.dialogue_field and value:
+            if name != self.dialogue_field and value and not (shared and name == "policy"):
                 sections.append(f"# {name.replace('_', ' ').capitalize()}\n{value}")
         return [{"role": "system", "content": "\n\n".join(sections)}, *inputs[self.dialogue_field]]
 

@@ -45,6 +45,11 @@ def main(argv: list[str] | None = None) -> int:
             from fama_dspy.commands.options import use_benchmark_checkout
 
             use_benchmark_checkout(args)
+        if getattr(args, "prompt_layout", None):
+            from fama_dspy.adapters import prompt_layout
+
+            with prompt_layout(args.prompt_layout):
+                return args.handler(args)
         return args.handler(args)
     except FamaError as exc:
         err_console.print(f"[red]error:[/red] {exc}")

@@ -3,7 +3,8 @@
 Specs:
 - ``"local"`` / ``"local:<model>"``: the embedded llama-server (started, or reused, on demand);
 - any LiteLLM string: ``"ollama_chat/qwen3:4b"``, ``"hosted_vllm/Qwen/Qwen3-4B"``,
-  ``"openai/<name>"`` with ``api_base`` / ``api_key``.
+  ``"openai/<name>"`` with ``api_base`` / ``api_key``. Several comma-separated ``api_base`` URLs
+  are replicas of one model, served through LiteLLM's Router (``fama_dspy.lm_router``).
 
 Why the details:
 - DSPy 3.4 sends ``openai/...`` through its own bundled client unless ``engine="litellm"``; we
@@ -47,12 +48,15 @@ class ModelRoute:
     local_model: str | None = None
     endpoint_id: str = ""
     extra: dict = field(default_factory=dict)
+    #: Every replica URL when several were given (``api_base`` is the first); empty otherwise.
+    replicas: list[str] = field(default_factory=list)
 
     @property
     def is_local(self) -> bool:
         return self.local_model is not None
 
     def litellm_kwargs(self) -> dict:
+        """Connection kwargs of one endpoint (the first replica: τ²'s own agents call LiteLLM directly)."""
         kwargs: dict = {}
         if self.api_base:
             kwargs["api_base"] = self.api_base
@@ -110,31 +114,36 @@ def resolve(
             f"model spec '{spec}' is neither 'local[:<model>]' nor a LiteLLM 'provider/model' string "
             "(e.g. ollama_chat/qwen3:4b, hosted_vllm/Qwen/Qwen3-4B, openai/<name> with --api-base)"
         )
-    if spec.startswith("openai/") and api_base and not api_key:
+    from fama_dspy.lm_router import parse_api_bases
+
+    bases = parse_api_bases(api_base)
+    if spec.startswith("openai/") and bases and not api_key:
         api_key = "none"  # OpenAI-compatible local servers need *a* key, any key.
     return ModelRoute(
         spec=spec,
         litellm_model=spec,
-        api_base=api_base,
+        api_base=bases[0] if bases else None,
         api_key=api_key,
-        endpoint_id=f"{spec}@{api_base or 'provider-default'}",
+        endpoint_id=f"{spec}@{'|'.join(bases) or 'provider-default'}",
+        replicas=bases if len(bases) > 1 else [],
     )
 
 
 def check_endpoint(route: ModelRoute, timeout: float = 5.0) -> None:
-    """Raise EndpointUnreachableError with a readable message when the endpoint does not answer."""
-    base = route.api_base
-    if base is None and route.litellm_model.startswith(("ollama/", "ollama_chat/")):
-        base = os.environ.get("OLLAMA_API_BASE", "http://localhost:11434")
-    if base is None:
-        return  # A hosted provider: nothing local to probe (and we stay offline).
-    try:
-        httpx.get(base.rstrip("/"), timeout=timeout)
-    except httpx.HTTPError as exc:
-        raise EndpointUnreachableError(
-            f"cannot reach the model endpoint {base} for '{route.spec}' ({type(exc).__name__}: {exc}). "
-            "Is the server running? For the embedded model use --model local."
-        ) from None
+    """Raise EndpointUnreachableError with a readable message when an endpoint (any replica) does not answer."""
+    bases = route.replicas or [route.api_base]
+    if bases == [None] and route.litellm_model.startswith(("ollama/", "ollama_chat/")):
+        bases = [os.environ.get("OLLAMA_API_BASE", "http://localhost:11434")]
+    for base in bases:
+        if base is None:
+            return  # A hosted provider: nothing local to probe (and we stay offline).
+        try:
+            httpx.get(base.rstrip("/"), timeout=timeout)
+        except httpx.HTTPError as exc:
+            raise EndpointUnreachableError(
+                f"cannot reach the model endpoint {base} for '{route.spec}' ({type(exc).__name__}: {exc}). "
+                "Is the server running? For the embedded model use --model local."
+            ) from None
 
 
 def configure_cache() -> None:
@@ -164,15 +173,33 @@ def make_lm(
         check_endpoint(route)
     if cache:
         configure_cache()
-    lm = dspy.LM(
-        route.litellm_model,
-        engine="litellm",
-        temperature=temperature,
-        max_tokens=max_tokens,
-        cache=cache,
-        headers={"X-Fama-Endpoint": route.endpoint_id},
-        **route.litellm_kwargs(),
-        **kwargs,
-    )
+    headers = {"X-Fama-Endpoint": route.endpoint_id}
+    if route.replicas:
+        from fama_dspy.lm_router import RouterEngine, replica_router, silence_legacy_shortcut_warning
+
+        silence_legacy_shortcut_warning()
+        router = replica_router(route.litellm_model, route.replicas, route.api_key, headers)
+        # The engine owns the connection; the endpoint id rides in LiteLLM's metadata (never sent
+        # to the server) so that DSPy's cache keys still name the replica set.
+        lm = dspy.LM(
+            route.litellm_model,
+            engine=RouterEngine(router, route.replicas),
+            temperature=temperature,
+            max_tokens=max_tokens,
+            cache=cache,
+            metadata={"fama_endpoint": route.endpoint_id},
+            **kwargs,
+        )
+    else:
+        lm = dspy.LM(
+            route.litellm_model,
+            engine="litellm",
+            temperature=temperature,
+            max_tokens=max_tokens,
+            cache=cache,
+            headers=headers,
+            **route.litellm_kwargs(),
+            **kwargs,
+        )
     lm.fama_route = route  # type: ignore[attr-defined]  # what the harness and reports record
     return lm

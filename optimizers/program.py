@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -25,10 +26,15 @@ from typing import Any
 import dspy
 
 from fama_dspy import __version__
+from fama_dspy.adapters import current_prompt_layout
 from fama_dspy.errors import ConfigError
 from fama_dspy.fama_agent import PROGRAM_SCHEMA_VERSION, FamaAgent
 
+logger = logging.getLogger("fama_dspy.optimizers.program")
+
 DEFAULT_PROGRAM_DIR = Path("data/compiled")
+#: Programs saved before the layout was recorded were compiled with DSPy's per-signature order.
+LEGACY_PROMPT_LAYOUT = "per-signature"
 #: Top-level keys of a saved program that are not predictor state.
 NON_PREDICTOR_KEYS = ("fama", "fama_program", "fama_demo_pool", "metadata")
 #: Saved settings that ``FamaAgent.load_state`` re-applies, so an override must be merged into them.
@@ -79,6 +85,7 @@ def save_program(
     if model is not None:
         info["model"] = model
     info.setdefault("fama_dspy_version", __version__)
+    info.setdefault("prompt_layout", current_prompt_layout())
     info["saved_at"] = datetime.now(UTC).isoformat(timespec="seconds")
     _check_json(info)
     agent.program_info = info
@@ -146,6 +153,17 @@ def load_program(path: Path | str, **overrides: Any) -> FamaAgent:
     # load_state re-applies the saved settings: merge the overrides in so they win.
     merged = {**settings, **{k: v for k, v in overrides.items() if k in _SETTING_OVERRIDES}}
     agent.load_state({**state, "fama": merged}, allow_unsafe_lm_state=False)
+    compiled_layout = (state.get("fama_program") or {}).get("prompt_layout", LEGACY_PROMPT_LAYOUT)
+    if compiled_layout != current_prompt_layout():
+        # Demos and instructions were chosen on prompts laid out the other way: say so, once per load.
+        logger.warning(
+            "%s was compiled with the %s prompt layout and runs with %s; --prompt-layout %s reproduces "
+            "the prompts it was compiled on",
+            path,
+            compiled_layout,
+            current_prompt_layout(),
+            compiled_layout,
+        )
     return agent
 
 

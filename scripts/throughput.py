@@ -1,18 +1,23 @@
 """Throughput of real decisions on the embedded server: decisions per minute, tokens, stack overhead.
 
     python scripts/throughput.py --model local --points 12 --concurrency 1 2 \\
-        --configs "react,fama:dce+mem" --speculative off,ngram,draft
+        --configs "react,fama:dce+mem" --speculative off,ngram,draft \\
+        --layouts per-signature,shared-prefix --parallel 4 2
 
 On a fixed set of τ² decision points (the first N of a domain's train split), each configuration
-answers every point at each concurrency level, on each server variant (``--speculative``: the
-embedded server started once per speculative decoding mode), with DSPy's response cache off (every
-request reaches the server). Printed per (server, configuration, concurrency): served decisions per
+answers every point at each concurrency level and prompt layout (``--layouts``: the shared domain
+prefix or DSPy's per-signature order, ``fama_dspy.adapters.PROMPT_LAYOUTS``), on each server variant
+(``--speculative``: the embedded server started once per speculative decoding mode, and per slot
+count with ``--parallel``), with DSPy's
+response cache off (every request reaches the server). Printed per (server, layout, configuration,
+concurrency): served decisions per
 minute and its ratio to the first row (the baseline, measured in the same run), prompt tokens per
 decision and the share the server served from its prompt cache, generated tokens per decision, our
 stack's time over the server's own timings for the same requests (wall time of each LM call
 against llama-server's ``prompt_ms + predicted_ms``), the draft acceptance rate, and how many
-answers are identical to the same configuration's on the first server variant (speculative
-decoding must not change greedy answers). A benchmark prints figures; it is not a test.
+answers are identical to the same configuration's and layout's on the first server variant
+(speculative decoding must not change greedy answers; temperature 0 on a server with parallel
+slots is not fully repeatable either, so compare with the off-vs-off noise of an earlier run). A benchmark prints figures; it is not a test.
 """
 
 from __future__ import annotations
@@ -27,10 +32,12 @@ import dspy
 from rich.console import Console
 from rich.table import Table
 
+from fama_dspy.adapters import prompt_layout
 from fama_dspy.bench.agents import resolve_agent
 from fama_dspy.bench.configs import parse_config_spec
 from fama_dspy.benchmarks.tau2.decision_points import iter_decision_points
 from fama_dspy.lm import make_lm, parse_local
+from fama_dspy.prompt_cache import prime_prompt_cache
 from fama_dspy.serving.server import local_server
 
 
@@ -72,12 +79,19 @@ def one_decision(factory, lm, point) -> dict:
     }
 
 
-def run(config: str, lm, points, concurrency: int) -> dict:
+def run(config: str, lm, points, concurrency: int, layout: str) -> dict:
+    with prompt_layout(layout):
+        return _run(config, lm, points, concurrency)
+
+
+def _run(config: str, lm, points, concurrency: int) -> dict:
     factory = parse_config(config)
     started = time.perf_counter()
     if concurrency <= 1:
         rows = [one_decision(factory, lm, p) for p in points]
     else:
+        # As the bench does: the shared domain block is prefilled once, not once per empty slot.
+        prime_prompt_cache(lm, [p.state for p in points])
         with ThreadPoolExecutor(max_workers=concurrency) as pool:
             futures = [
                 pool.submit(contextvars.copy_context().run, one_decision, factory, lm, p) for p in points
@@ -102,14 +116,18 @@ def run(config: str, lm, points, concurrency: int) -> dict:
     }
 
 
-def lm_for_variant(model: str, speculative: str, stack: ExitStack):
-    """An uncached LM on the embedded server started (or reused) with ``speculative`` decoding."""
+def lm_for_variant(model: str, speculative: str, parallel: int | None, stack: ExitStack):
+    """An uncached LM on the embedded server started with ``speculative`` decoding and ``parallel`` slots
+    (a running server is reused only for the default slot count)."""
     name = parse_local(model)
     if name is None:
-        if speculative != "off":
-            raise SystemExit("--speculative applies to the embedded server (--model local[:<model>])")
+        if speculative != "off" or parallel:
+            raise SystemExit(
+                "--speculative and --parallel apply to the embedded server (--model local[:<model>])"
+            )
         return make_lm(model, cache=False)
-    info = stack.enter_context(local_server(name, speculative=speculative))
+    slots = {"parallel": parallel, "reuse": False} if parallel else {}
+    info = stack.enter_context(local_server(name, speculative=speculative, **slots))
     return make_lm(f"openai/{name}", api_base=info.api_base, cache=False)
 
 
@@ -126,19 +144,40 @@ def main() -> None:
         default="off",
         help="comma-separated server variants: off, ngram, draft (the first is the reference for answers)",
     )
+    parser.add_argument(
+        "--parallel",
+        type=int,
+        nargs="+",
+        default=[0],
+        help="server slot counts to compare (0 = the server's default, reusing a running server)",
+    )
+    parser.add_argument(
+        "--layouts",
+        default="shared-prefix",
+        help="comma-separated prompt layouts: shared-prefix, per-signature",
+    )
     args = parser.parse_args()
     points = iter_decision_points(args.domain, args.split)[: args.points]
+    console = Console(width=200)
     results = []
-    for variant in args.speculative.split(","):
+    servers = [(spec, slots) for spec in args.speculative.split(",") for slots in args.parallel]
+    for speculative, slots in servers:
+        variant = speculative if not slots else f"{speculative} ×{slots} slots"
         with ExitStack() as stack:  # one server variant at a time: they share the two cores
-            lm = lm_for_variant(args.model, variant, stack)
+            lm = lm_for_variant(args.model, speculative, slots, stack)
             for c in args.configs.split(","):
-                for k in args.concurrency:
-                    results.append({"server": variant, **run(c, lm, points, k)})
+                for layout in args.layouts.split(","):
+                    for k in args.concurrency:
+                        r = {"server": variant, "layout": layout, **run(c, lm, points, k, layout)}
+                        results.append(r)
+                        console.print(
+                            f"{variant} {layout} {c} ×{k}: {r['per_min']:.2f} decisions/min, "
+                            f"{r['cached_share']:.0%} cached, {r['generated']:.0f} gen tok/dec"
+                        )
     reference = {}
     for r in results:
         answers = {row["point"]: row["answers"] for row in r["rows"]}
-        ref = reference.setdefault((r["config"], r["concurrency"]), answers)
+        ref = reference.setdefault((r["config"], r["layout"], r["concurrency"]), answers)
         r["same"] = sum(answers[p] == ref.get(p) for p in answers)
     base = results[0]["per_min"]
     table = Table(
@@ -146,6 +185,7 @@ def main() -> None:
     )
     for column in (
         "server",
+        "layout",
         "config",
         "conc.",
         "decisions/min",
@@ -158,10 +198,11 @@ def main() -> None:
         "draft accepted",
         "answers = first server",
     ):
-        table.add_column(column, justify="left" if column in ("server", "config") else "right")
+        table.add_column(column, justify="left" if column in ("server", "layout", "config") else "right")
     for r in results:
         table.add_row(
             r["server"],
+            r["layout"],
             r["config"],
             str(r["concurrency"]),
             f"{r['per_min']:.2f}",
@@ -174,7 +215,7 @@ def main() -> None:
             "-" if r["acceptance"] is None else f"{r['acceptance']:.0%}",
             f"{r['same']}/{r['points']}",
         )
-    Console(width=200).print(table)
+    console.print(table)
 
 
 if __name__ == "__main__":

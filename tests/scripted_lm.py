@@ -15,6 +15,8 @@ from typing import Any
 import dspy
 from dspy.lm15 import Message, Response, TextPart, ToolCallPart, Usage
 
+from fama_dspy.adapters import DOMAIN_BLOCK_INTRO
+
 #: Marker in the system message -> role. Checked in order; "agent" also covers native FC (tools sent).
 ROLE_MARKERS = (
     ("ver", "`verdict`"),
@@ -86,6 +88,8 @@ class ScriptedEngine:
         )
         messages = [_message_dict(m) for m in request.messages]
         role = "agent" if request.tools else next((r for r, m in ROLE_MARKERS if m in system), "unknown")
+        if role == "unknown" and not request.messages and system.startswith(DOMAIN_BLOCK_INTRO):
+            role = "prime"  # prompt_cache.prime_prompt_cache: the domain block alone, one token
         with self._lock:
             self.calls.append(
                 Call(
@@ -97,7 +101,7 @@ class ScriptedEngine:
                     request.config,
                 )
             )
-            answers = self.script.get(role)
+            answers = self.script.get(role) or ([""] if role == "prime" else None)
             if not answers:
                 raise AssertionError(f"unscripted LM call for role {role!r}")
             i = self._used.get(role, 0)

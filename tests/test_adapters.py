@@ -4,7 +4,14 @@ from dspy.utils.exceptions import AdapterParseError
 from fama_dspy.signatures.tool_use import ToolUse, ToolUseFunctionCalling
 from scripted_lm import ScriptedEngine, action_reply, tool_call_reply
 
-from fama_dspy.adapters import JSONModeAdapter, NativeToolCallingAdapter
+from fama_dspy.adapters import (
+    JSONModeAdapter,
+    NativeToolCallingAdapter,
+    check_prompt_layout,
+    domain_block,
+    prompt_layout,
+)
+from fama_dspy.errors import ConfigError
 
 TOOL = {
     "type": "function",
@@ -62,8 +69,10 @@ def test_native_adapter_sends_tools_and_a_chat_dialogue():
     )
     call = engine.calls[0]
     assert call.tools == ["get_order"]
-    assert call.system.startswith(ToolUseFunctionCalling.instructions)
-    assert "# Policy\nBe kind." in call.system and "# Context\n## Notes\nuse ids" in call.system
+    assert call.system.startswith(domain_block({"policy": "Be kind."}))
+    assert (
+        ToolUseFunctionCalling.instructions in call.system and "# Context\n## Notes\nuse ids" in call.system
+    )
     assert "# Feedback" not in call.system and "get_order" not in call.system
     assert [(m["role"], m["content"]) for m in call.messages] == [
         ("user", "where is #W1?"),
@@ -82,3 +91,69 @@ def test_native_adapter_takes_text_verbatim():
 def test_native_adapter_rejects_an_empty_reply():
     with pytest.raises(AdapterParseError):
         run_fc(ScriptedEngine({"agent": [""]}))
+
+
+# --- prompt layout: the domain block opens every system message -------------------------------
+
+
+def test_shared_prefix_is_byte_identical_across_agent_and_specialists(scripted, state):
+    from test_fama_agent import script
+
+    from fama_dspy.conversation import render_tools
+    from fama_dspy.fama_agent import FamaAgent
+
+    engine = scripted(script())
+    FamaAgent(specialists=("dce", "tsa", "pln"))(state=state)
+    block = domain_block({"policy": state.policy, "tools": render_tools(state.tools)})
+    with_tools = [c for c in engine.calls if c.role in ("agent", "tsa", "pln")]
+    assert {c.role for c in with_tools} == {"agent", "tsa", "pln"}
+    for call in with_tools:
+        assert call.system.startswith(block + "\n\n"), call.role
+        # Moved, not repeated: neither the field list nor the user turn carries policy or tools again.
+        rest = call.system[len(block) :] + "".join(str(m["content"]) for m in call.messages)
+        assert state.policy not in rest and "[[ ## tools ## ]]" not in rest
+        assert "`policy`" not in rest and "`available_tools`" not in rest
+    # The constraints checker reads the policy only: it shares the block up to the tools section.
+    (dce,) = engine.of("dce")
+    assert dce.system.startswith(domain_block({"policy": state.policy}) + "\n\n")
+
+
+def test_per_signature_layout_keeps_dspys_order(scripted, state):
+    from test_fama_agent import script
+
+    from fama_dspy.fama_agent import FamaAgent
+
+    engine = scripted(script())
+    with prompt_layout("per-signature"):
+        FamaAgent(specialists=("dce",))(state=state)
+    for call in engine.calls:
+        assert call.system.startswith("Your input fields are:")
+        assert state.policy in call.messages[-1]["content"]
+
+
+def test_native_adapter_opens_with_the_policy_block():
+    engine = ScriptedEngine({"agent": ["ok"]})
+    run_fc(engine)
+    system = engine.calls[0].system
+    assert system.startswith(
+        domain_block({"policy": "Be kind."}) + "\n\n" + ToolUseFunctionCalling.instructions
+    )
+    assert "# Policy" not in system
+
+
+def test_unknown_prompt_layout_is_a_config_error():
+    with pytest.raises(ConfigError, match="valid layouts: shared-prefix, per-signature"):
+        check_prompt_layout("policy-last")
+
+
+def test_prompt_layout_flag_holds_for_the_whole_command(monkeypatch, tmp_path):
+    from fama_dspy import cli
+    from fama_dspy.adapters import current_prompt_layout
+    from fama_dspy.commands import bench
+
+    seen = []
+    monkeypatch.setattr(bench, "bench_command", lambda args: seen.append(current_prompt_layout()) or 0)
+    base = ["bench", "--domain", "mock", "--out", str(tmp_path)]
+    assert cli.main([*base, "--prompt-layout", "per-signature"]) == 0
+    assert cli.main(base) == 0
+    assert seen == ["per-signature", "shared-prefix"]

@@ -26,7 +26,10 @@ def test_react_decides_a_tool_call(scripted, state):
     assert (pred.parse_failures, pred.fallback, pred.fc_text_tool_calls) == (0, False, 0)
     assert pred.raw == CANCEL_REPLY and pred.reasoning == "next step"
     prompt = user_message(engine.calls[0])
-    assert state.policy in prompt and "cancel_order(order_id: string*, reason: string)" in prompt
+    # The policy and tools open the system message (the shared domain block), not the user turn.
+    system = engine.calls[0].system
+    assert state.policy in system and "cancel_order(order_id: string*, reason: string)" in system
+    assert state.policy not in prompt
     assert "[2] user: Please cancel order #W1" not in prompt and "[1] user: Please cancel order #W1" in prompt
     # Empty optional inputs are left out of the prompt entirely.
     for field in ("ticket", "context", "feedback"):

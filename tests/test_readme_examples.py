@@ -19,7 +19,8 @@ def python_block(after_heading: str) -> str:
 
 
 def booking_model(role, system, text):
-    text = text[text.rfind("[[ ## policy ## ]]") :] if "`call`" in system else text
+    # The current turn starts at its ticket (policy and tools open the system message).
+    text = text[text.rfind("[[ ## ticket ## ]]") :] if "`call`" in system else text
     if "`call`" in system:
         if "Booked" in text:
             return json.dumps({"reasoning": "done", "call": {"tool_name": "done", "arguments": {}}})

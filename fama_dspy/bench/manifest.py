@@ -1,8 +1,8 @@
 """The bench's manifest entry for a run directory: fresh, or merged with the directory's existing one.
 
 A rerun into the same directory must use the same model, temperature, benchmark, domain, split,
-seed, user and step limit (``IDENTITY_FIELDS``), or its records would be mixed with the old ones;
-configurations, modes and trials accumulate.
+seed, user, step limit and prompt layout (``IDENTITY_FIELDS``), or its records would be mixed with
+the old ones; configurations, modes and trials accumulate.
 """
 
 from __future__ import annotations
@@ -25,7 +25,10 @@ IDENTITY_FIELDS = (
     "user",
     "max_steps",
     "decision_view",
+    "prompt_layout",
 )
+#: Directories made before the prompt layout was recorded were run with DSPy's per-signature order.
+LEGACY_PROMPT_LAYOUT = "per-signature"
 #: Run directories made before benchmarks were named hold τ² records.
 LEGACY_BENCHMARK = "tau2"
 
@@ -44,6 +47,7 @@ def bench_manifest(
 
     ``warn`` receives one line when the directory was started with other package versions.
     """
+    from fama_dspy.adapters import current_prompt_layout
     from fama_dspy.report.manifest import MANIFEST_VERSION, package_versions, read_manifest
 
     now = datetime.now(UTC).isoformat(timespec="seconds")
@@ -61,6 +65,7 @@ def bench_manifest(
         "user_model": user_model,
         "max_steps": plan.max_steps,
         "decision_view": plan.decision_view,
+        "prompt_layout": current_prompt_layout(),
         "task_ids": plan.task_ids,
         "num_tasks": plan.num_tasks,
         "trials": plan.trials,
@@ -76,7 +81,7 @@ def bench_manifest(
     old = read_manifest(out)
     if old is None:
         return fresh
-    old = {"benchmark": LEGACY_BENCHMARK, **old}
+    old = {"benchmark": LEGACY_BENCHMARK, "prompt_layout": LEGACY_PROMPT_LAYOUT, **old}
     for key in IDENTITY_FIELDS:
         if key == "user" and (old.get(key) is None or fresh[key] is None):
             continue  # a bench without interactive episodes fixed no user

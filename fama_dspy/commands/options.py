@@ -73,6 +73,15 @@ def add_decoding_args(parser: argparse.ArgumentParser) -> None:
         choices=["seen", "free"],
         help="identifier arguments: only ids seen in the conversation/tool results (default), or free",
     )
+    group.add_argument(
+        "--prompt-layout",
+        default=None,
+        choices=["shared-prefix", "per-signature"],
+        help="shared-prefix (default): the policy and tools open every prompt, identical across agents, "
+        "so the server's prompt cache serves them once; per-signature: DSPy's order (each "
+        "predictor's instructions first), the layout of results measured before it; recorded in "
+        "decision records",
+    )
 
 
 def task_ids_arg(args: argparse.Namespace) -> list[str] | None:

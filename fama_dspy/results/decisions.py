@@ -30,9 +30,11 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from fama_dspy.adapters import current_prompt_layout
 from fama_dspy.conversation import DecisionState
 from fama_dspy.errors import ConfigError
 from fama_dspy.identifiers import seen_identifiers, unseen_identifiers
+from fama_dspy.prompt_cache import prime_prompt_cache
 from fama_dspy.results.decision_log import (
     info_cache_hits,
     info_lm_calls,
@@ -155,6 +157,7 @@ def evaluate_point(
         "parse_failures": info_parse_failures(info),
         "truncations": int(info.get("truncations") or 0),
         "decoding": info.get("decoding"),
+        "prompt_layout": current_prompt_layout(),
         "id_policy": info.get("id_policy"),
         # Counted whatever the policy, so an ids-free run shows how often the model invents one.
         "unseen_id_calls": int(bool(unseen)),
@@ -228,6 +231,10 @@ def evaluate_decisions(
                 job(trial, point)
                 bar.advance(bar_task)
         else:
+            # Concurrent requests on empty server slots would each prefill the shared domain block.
+            seed0 = seeds[todo[0][0]] if todo else None
+            lm = lm_for_seed(seed0) if lm_for_seed is not None and seed0 is not None else dspy.settings.lm
+            prime_prompt_cache(lm, [p.state for _, p in todo])
             with ThreadPoolExecutor(max_workers=concurrency) as pool:
                 futures = [pool.submit(contextvars.copy_context().run, job, t, p) for t, p in todo]
                 try:

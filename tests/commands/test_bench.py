@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from scripted_lm import action_reply, json_reply, scripted_lm
 
+from fama_dspy.adapters import prompt_layout
 from fama_dspy.bench import BenchPlan, ConfigSpec, parse_config_spec, parse_configs, parse_modes, run_bench
 from fama_dspy.bench.agents import resolve_agent
 from fama_dspy.bench.configs import config_base
@@ -150,6 +151,10 @@ def test_bench_end_to_end_on_the_scripted_lm(tmp_path, capsys):
     # Other settings into the same directory would mix records: refused.
     with pytest.raises(ConfigError, match="seed"):
         bench.bench_command(_bench_args(out, "--seed", "7"), lm=lm)
+    assert manifest["prompt_layout"] == "shared-prefix"
+    assert {r["prompt_layout"] for r in decisions} == {"shared-prefix"}
+    with prompt_layout("per-signature"), pytest.raises(ConfigError, match="prompt_layout"):
+        bench.bench_command(_bench_args(out), lm=lm)
 
 
 def test_trials_at_temperature_zero_warn(tmp_path, capsys):
@@ -321,3 +326,20 @@ def test_interactive_mode_runs_with_the_chosen_user(tmp_path):
     ]
     assert result.manifest["user"] == "scripted"
     assert "## Episodes — mock base interactive/scripted" in result.report.read_text()
+
+
+def test_directories_from_before_the_layout_was_recorded_resume_only_per_signature(tmp_path):
+    from fama_dspy.bench.manifest import bench_manifest
+    from fama_dspy.report.manifest import MANIFEST_FILE
+
+    plan = BenchPlan(domain="mock", configs=parse_configs("react"), modes=("solo",))
+    old = bench_manifest(plan, tmp_path, "scripted/test", None, [1], [], None)
+    del old["prompt_layout"]
+    (tmp_path / MANIFEST_FILE).write_text(json.dumps(old))
+    with pytest.raises(ConfigError, match="prompt_layout = 'per-signature', not 'shared-prefix'"):
+        bench_manifest(plan, tmp_path, "scripted/test", None, [1], [], None)
+    with prompt_layout("per-signature"):
+        assert (
+            bench_manifest(plan, tmp_path, "scripted/test", None, [1], [], None)["prompt_layout"]
+            == "per-signature"
+        )

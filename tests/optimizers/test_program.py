@@ -152,3 +152,23 @@ def test_copy_predictor_state_moves_tuned_prompts_between_active_sets():
     assert copy_predictor_state(source, target) == [n for n, _ in target.named_predictors()]
     assert target.dce.extract.signature.instructions == "Tuned instructions of dce.extract."
     assert len(target.agent.decide.demos) == 1
+
+
+def test_a_program_records_its_prompt_layout_and_a_mismatch_is_said(tmp_path, caplog):
+    from fama_dspy.adapters import prompt_layout
+
+    path = save_program(FamaAgent(specialists=["mem"]), tmp_path / "p.json")
+    assert json.loads(path.read_text())["fama_program"]["prompt_layout"] == "shared-prefix"
+    load_program(path)
+    assert not [r for r in caplog.records if "prompt layout" in r.getMessage()]
+    with prompt_layout("per-signature"):
+        load_program(path)
+    (warning,) = [r.getMessage() for r in caplog.records if "prompt layout" in r.getMessage()]
+    assert "compiled with the shared-prefix prompt layout and runs with per-signature" in warning
+    # Files saved before the layout was recorded were compiled per-signature.
+    state = json.loads(path.read_text())
+    del state["fama_program"]["prompt_layout"]
+    path.write_text(json.dumps(state))
+    caplog.clear()
+    load_program(path)
+    assert any("compiled with the per-signature prompt layout" in r.getMessage() for r in caplog.records)

@@ -16,7 +16,7 @@ def test_rules_become_a_checklist(scripted, state):
         "- [ ] c",
         "- [ ] d",
     ]
-    prompt = engine.calls[0].messages[-1]["content"]
+    prompt = engine.calls[0].prompt  # the policy opens the system message (shared domain block)
     assert state.policy in prompt and "Please cancel order #W1" in prompt
 
 

@@ -12,7 +12,7 @@ def test_steps_are_numbered(scripted, state):
         "## Plan of remaining steps (PLN)\n1. Confirm the cancellation\n"
         "2. Call cancel_order\n3. Tell the user"
     )
-    prompt = engine.calls[0].messages[-1]["content"]
+    prompt = engine.calls[0].prompt  # policy and tools open the system message (shared domain block)
     assert state.policy in prompt and "get_order(order_id: string*)" in prompt
 
 

@@ -20,7 +20,7 @@ def test_suggests_only_real_tools(scripted, state):
         "## Suggested tools (TSA)\n- cancel_order\n- get_order\n"
         "Why: The order is pending, so it can be cancelled."
     )
-    assert "cancel_order(order_id: string*, reason: string)" in engine.calls[0].messages[-1]["content"]
+    assert "cancel_order(order_id: string*, reason: string)" in engine.calls[0].prompt
 
 
 def test_no_real_tool_means_no_section(scripted, state):
