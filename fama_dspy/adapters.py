@@ -30,6 +30,8 @@ SCHEMA_KWARG = "fama_json_schema"
 #: first and the policy among its inputs (the layout before the shared prefix; kept to measure it).
 PROMPT_LAYOUTS = ("shared-prefix", "per-signature")
 DEFAULT_PROMPT_LAYOUT = "shared-prefix"
+#: What runs and programs recorded before the layout was recorded were made with.
+LEGACY_PROMPT_LAYOUT = "per-signature"
 #: Inputs that belong to the domain block, under the name the block gives them, in block order.
 DOMAIN_FIELDS = {"policy": "policy", "tools": "tools", "available_tools": "tools"}
 DOMAIN_BLOCK_ORDER = ("policy", "tools")

@@ -26,15 +26,13 @@ from typing import Any
 import dspy
 
 from fama_dspy import __version__
-from fama_dspy.adapters import current_prompt_layout
+from fama_dspy.adapters import LEGACY_PROMPT_LAYOUT, current_prompt_layout
 from fama_dspy.errors import ConfigError
 from fama_dspy.fama_agent import PROGRAM_SCHEMA_VERSION, FamaAgent
 
 logger = logging.getLogger("fama_dspy.optimizers.program")
 
 DEFAULT_PROGRAM_DIR = Path("data/compiled")
-#: Programs saved before the layout was recorded were compiled with DSPy's per-signature order.
-LEGACY_PROMPT_LAYOUT = "per-signature"
 #: Top-level keys of a saved program that are not predictor state.
 NON_PREDICTOR_KEYS = ("fama", "fama_program", "fama_demo_pool", "metadata")
 #: Saved settings that ``FamaAgent.load_state`` re-applies, so an override must be merged into them.

@@ -25,9 +25,11 @@ for _var, _folder in (("FAMA_ACEBENCH_DIR", "acebench"), ("FAMA_TAU_TRAIT_DIR", 
     if (SHARED_BENCHMARKS / _folder).is_dir():
         os.environ.setdefault(_var, str(SHARED_BENCHMARKS / _folder))
 
+from fama_dspy.signatures.action import AgentAction
 from scripted_lm import scripted_lm
 
 from fama_dspy.conversation import DecisionState, Message, ToolCall, ToolSpec
+from fama_dspy.results.decisions import DecisionPoint
 
 FAST_MODEL = "qwen2.5-coder-0.5b"
 
@@ -59,6 +61,28 @@ LONG_OUTPUT = (
     + ", ".join(f'{{"item_id": "{i}", "price": {i}.5}}' for i in range(60))
     + "]}"
 )
+
+
+def cancel_point(i: int, order: str | None = None) -> DecisionPoint:
+    """A decision point: the user asks to cancel order ``order`` (default ``#W{i}``); the gold next
+    step is looking it up."""
+    order = order or f"#W{i}"
+    state = DecisionState(
+        policy=POLICY,
+        tools=TOOLS,
+        messages=[Message(role="user", content=f"Please cancel order {order}, I am user u1.")],
+    )
+    return DecisionPoint(
+        id=f"mock/t{i}/0",
+        domain="mock",
+        task_id=f"t{i}",
+        index=0,
+        solo=False,
+        state=state,
+        gold=AgentAction(kind="tool_call", tool_name="get_order", arguments={"order_id": order}),
+        writes=False,
+        derivable=True,
+    )
 
 
 @pytest.fixture

@@ -5,13 +5,11 @@ import time
 
 import dspy
 import pytest
-from conftest import POLICY, TOOLS
-from fama_dspy.signatures.action import AgentAction
+from conftest import cancel_point
 from openai_stub import OpenAIStub
 from scripted_lm import action_reply
 
 from fama_dspy.agent import ToolUseAgent
-from fama_dspy.conversation import DecisionState, Message
 from fama_dspy.errors import ConfigError
 from fama_dspy.lm import make_lm, resolve
 from fama_dspy.lm_router import RouterEngine, parse_api_bases
@@ -21,22 +19,8 @@ LOOKUP = action_reply(kind="tool_call", tool_name="get_order", arguments={"order
 
 
 def point(i: int) -> DecisionPoint:
-    state = DecisionState(
-        policy=POLICY,
-        tools=TOOLS,
-        messages=[Message(role="user", content="Where is my order #W1?")],
-    )
-    return DecisionPoint(
-        id=f"mock/t{i}/0",
-        domain="mock",
-        task_id=f"t{i}",
-        index=0,
-        solo=False,
-        state=state,
-        gold=AgentAction(kind="tool_call", tool_name="get_order", arguments={"order_id": "#W1"}),
-        writes=False,
-        derivable=True,
-    )
+    """Every point asks about order #W1: the stub's one answer is right for all of them."""
+    return cancel_point(i, order="#W1")
 
 
 def test_api_base_list_parses_into_replicas():

@@ -27,8 +27,6 @@ IDENTITY_FIELDS = (
     "decision_view",
     "prompt_layout",
 )
-#: Directories made before the prompt layout was recorded were run with DSPy's per-signature order.
-LEGACY_PROMPT_LAYOUT = "per-signature"
 #: Run directories made before benchmarks were named hold τ² records.
 LEGACY_BENCHMARK = "tau2"
 
@@ -47,7 +45,7 @@ def bench_manifest(
 
     ``warn`` receives one line when the directory was started with other package versions.
     """
-    from fama_dspy.adapters import current_prompt_layout
+    from fama_dspy.adapters import LEGACY_PROMPT_LAYOUT, current_prompt_layout
     from fama_dspy.report.manifest import MANIFEST_VERSION, package_versions, read_manifest
 
     now = datetime.now(UTC).isoformat(timespec="seconds")

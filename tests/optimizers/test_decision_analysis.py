@@ -3,37 +3,17 @@
 import json
 
 import dspy
-from conftest import POLICY, TOOLS
-from fama_dspy.signatures.action import AgentAction
+from conftest import cancel_point
 from opt_helpers import policy_agent, rule_lm
 from scripted_lm import action_reply
 
 from fama_dspy.configs import build_agent
-from fama_dspy.conversation import DecisionState, Message
 from fama_dspy.decision_analysis import COUNTERFACTUAL_FILE, counterfactual_profile
 from fama_dspy.results.decisions import DecisionPoint
 
 
 def point(i: int) -> DecisionPoint:
-    state = DecisionState(
-        policy=POLICY,
-        tools=TOOLS,
-        messages=[
-            Message(role="user", content=f"Please cancel order #W{i}, I am user u1."),
-        ],
-    )
-    gold = AgentAction(kind="tool_call", tool_name="get_order", arguments={"order_id": f"#W{i}"})
-    return DecisionPoint(
-        id=f"mock/t{i}/0",
-        domain="mock",
-        task_id=f"t{i}",
-        index=0,
-        solo=False,
-        state=state,
-        gold=gold,
-        writes=False,
-        derivable=True,
-    )
+    return cancel_point(i)
 
 
 def only_with_memory(role, system, text):
