@@ -64,6 +64,15 @@ def diagnose_decision_failures(
     return diagnoses
 
 
+def linked_specialists(diagnoses: Sequence[FailureDiagnosis]) -> list[str]:
+    """The specialists the prior links to the diagnosed categories (the usual counterfactual candidates)."""
+    from fama_dspy.analysis.selection import ERROR_TO_SPECIALISTS
+    from fama_dspy.specialists import normalize_codes
+
+    linked = {code for d in diagnoses for c in d.primary for code in ERROR_TO_SPECIALISTS.get(c, [])}
+    return list(normalize_codes(linked))
+
+
 def counterfactual_reruns(
     diagnoses: Sequence[FailureDiagnosis],
     points: dict[str, Any],
@@ -73,43 +82,59 @@ def counterfactual_reruns(
     budget: int,
     candidates: Sequence[str] = SPECIALIST_CODES,
     current: Sequence[str] = (),
+    concurrency: int = 1,
 ) -> list[dict[str, Any]]:
     """Re-ask up to ``budget`` diagnosed points with each candidate; one row per re-run.
 
     ``agent_for(codes)`` builds the agent to ask (e.g. ``build_agent("fama", specialists=codes)``).
     Rows already in ``<out>/counterfactual.jsonl`` are reused, so an interrupted analysis resumes.
+    ``concurrency`` re-runs are in flight at once (rows keep point × candidate order).
     """
+    import contextvars
+    from concurrent.futures import ThreadPoolExecutor
+
     from fama_dspy.results.decisions import score_action
     from fama_dspy.results.records import JsonlAppender, read_jsonl
 
     path = Path(out) / COUNTERFACTUAL_FILE
     done = {(r["point_id"], r["specialist"], tuple(r.get("with", []))): r for r in read_jsonl(path)}
     appender = JsonlAppender(path)
-    rows = []
     chosen = [d for d in diagnoses if d.agent_caused and d.primary][: max(budget, 0)]
+    jobs = []
     for d in chosen:
         point = points[d.task_id]
         for code in candidates:
             subset = tuple(dict.fromkeys([*current, code]))
-            key = (point.id, code, tuple(c for c in subset if c != code))
-            if key in done:
-                rows.append(done[key])
-                continue
-            pred = agent_for(list(subset))(state=point.state)
-            score = score_action(pred.action, point)
-            row = {
-                "point_id": point.id,
-                "task_id": point.id,
-                "categories": list(d.primary),
-                "specialist": code,
-                "with": list(key[2]),
-                "fixed": score.exact_ok,
-                "name_ok": score.name_ok,
-                "action": pred.action.model_dump(),
-            }
-            appender.append(row)
-            rows.append(row)
-    return rows
+            jobs.append((d, point, code, subset, (point.id, code, tuple(c for c in subset if c != code))))
+
+    def rerun(d, point, code, subset, key) -> dict[str, Any]:
+        if key in done:
+            return done[key]
+        pred = agent_for(list(subset))(state=point.state)
+        score = score_action(pred.action, point)
+        row = {
+            "point_id": point.id,
+            "task_id": point.id,
+            "categories": list(d.primary),
+            "specialist": code,
+            "with": list(key[2]),
+            "fixed": score.exact_ok,
+            "name_ok": score.name_ok,
+            "action": pred.action.model_dump(),
+        }
+        appender.append(row)
+        return row
+
+    if concurrency <= 1 or len(jobs) <= 1:
+        return [rerun(*job) for job in jobs]
+    with ThreadPoolExecutor(max_workers=concurrency) as pool:
+        futures = [pool.submit(contextvars.copy_context().run, rerun, *job) for job in jobs]
+        try:
+            return [f.result() for f in futures]
+        except BaseException:
+            for f in futures:
+                f.cancel()
+            raise
 
 
 def counterfactual_profile(
@@ -125,6 +150,7 @@ def counterfactual_profile(
     current: Sequence[str] = (),
     coverage_threshold: float = 0.8,
     max_specialists: int = 2,
+    concurrency: int = 1,
 ) -> tuple[FailureProfile, list[dict[str, Any]]]:
     """Diagnose the run's wrong decisions, re-run ``budget`` of them per candidate, build the profile."""
     from fama_dspy.analysis.credit import fix_evidence_from_reruns
@@ -132,7 +158,14 @@ def counterfactual_profile(
     diagnoses = diagnose_decision_failures(records, points, domain)
     rows = (
         counterfactual_reruns(
-            diagnoses, points, agent_for, out, budget=budget, candidates=candidates, current=current
+            diagnoses,
+            points,
+            agent_for,
+            out,
+            budget=budget,
+            candidates=candidates,
+            current=current,
+            concurrency=concurrency,
         )
         if budget > 0
         else []

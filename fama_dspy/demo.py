@@ -30,7 +30,7 @@ from rich.console import Console
 from rich.table import Table
 
 from fama_dspy.analysis.profile import FailureProfile
-from fama_dspy.decision_analysis import diagnose_decision_failures
+from fama_dspy.decision_analysis import diagnose_decision_failures, linked_specialists
 
 __all__ = ["DemoPlan", "DemoResult", "diagnose_decision_failures", "lever_rows", "run_demo"]
 
@@ -51,7 +51,7 @@ class DemoPlan:
     solo_max_steps: int = 10
     coverage_threshold: float = 0.8
     budget: int = 2
-    concurrency: int = 2
+    concurrency: int = 4  # the embedded server's slot count
     decoding: str | None = None  # None: the library default (constrained)
     id_policy: str | None = None  # None: the library default (seen)
 
@@ -72,15 +72,6 @@ class DemoResult:
     train_accuracy: float | None = None
     programs: dict[str, Path] = field(default_factory=dict)
     levers: list[dict[str, Any]] = field(default_factory=list)
-
-
-def _linked_specialists(diagnoses: list) -> list[str]:
-    """The specialists the prior links to the failures' categories (the counterfactual candidates)."""
-    from fama_dspy.analysis.selection import ERROR_TO_SPECIALISTS
-    from fama_dspy.specialists import normalize_codes
-
-    linked = {code for d in diagnoses for c in d.primary for code in ERROR_TO_SPECIALISTS.get(c, [])}
-    return list(normalize_codes(linked))
 
 
 def run_demo(plan: DemoPlan, lm, out: Path, model: str, console: Console | None = None) -> DemoResult:
@@ -121,7 +112,7 @@ def run_demo(plan: DemoPlan, lm, out: Path, model: str, console: Console | None 
     console.print(f"{len(points)} train points; baseline exact accuracy {accuracy}")
 
     console.rule("2/4 failure analysis: rules, counterfactual re-runs → profile → minimal specialist subset")
-    candidates = _linked_specialists(diagnose_decision_failures(records, by_id, plan.domain))
+    candidates = linked_specialists(diagnose_decision_failures(records, by_id, plan.domain))
     with dspy.context(lm=lm):
         profile, rows = counterfactual_profile(
             records,
@@ -134,6 +125,7 @@ def run_demo(plan: DemoPlan, lm, out: Path, model: str, console: Console | None 
             candidates=candidates or ["mem"],
             coverage_threshold=plan.coverage_threshold,
             max_specialists=plan.budget,
+            concurrency=plan.concurrency,
         )
     profile_path = out / "profile.json"
     profile.save(profile_path)

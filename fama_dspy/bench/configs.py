@@ -6,7 +6,8 @@
     irma | irma:fc                          IRMA-style on ReAct (default) or FC
     fama:dce+mem | fama:fc:dce+mem          FAMA with an explicit subset, on ReAct or FC
     fama-profile:PATH | fama-profile:fc:PATH   FAMA with a failure profile's recommended subset
-    fama-compiled:PATH                      a compiled program (its base mode is read from the file)
+    fama-compiled:PATH | compiled:PATH      a compiled program, FAMA or a plain base (its agent and
+                                            base mode are read from the file)
 
 Any item may end in ``@SETTINGS``: a decoding mode and/or an id policy joined by ``/``
 (``react@json``, ``fama:dce+mem@free/ids-free``, ``react@ids-free``); without it the item uses
@@ -114,15 +115,13 @@ def _parse_config_body(spec: str) -> ConfigSpec:
                 f"config {spec!r}: give the failure profile, e.g. fama-profile:data/profile.json"
             )
         return ConfigSpec(spec=spec, agent="fama", base=base, profile=path)
-    if kind == "fama-compiled":
+    if kind in ("fama-compiled", "compiled"):
         if not rest:
-            raise ConfigError(
-                f"config {spec!r}: give the compiled program, e.g. fama-compiled:data/compiled/x.json"
-            )
+            raise ConfigError(f"config {spec!r}: give the compiled program, e.g. {kind}:data/compiled/x.json")
         return ConfigSpec(spec=spec, agent="fama-compiled", program=rest)
     raise ConfigError(
         f"unknown config {spec!r}; use react, fc, gold, tau2-llm-agent, irma[:fc], fama[:fc]:CODES, "
-        "fama-profile[:fc]:PATH or fama-compiled:PATH"
+        "fama-profile[:fc]:PATH or [fama-]compiled:PATH"
     )
 
 

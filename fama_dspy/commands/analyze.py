@@ -74,6 +74,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         default=None,
         help="decision runs: also re-run with this subset plus each candidate (e.g. mem)",
     )
+    group.add_argument(
+        "--candidates",
+        default=None,
+        help="decision runs: specialists the counterfactual re-runs try, comma-separated (default: every "
+        "specialist; 'linked': those the prior links to the diagnosed categories)",
+    )
     group.add_argument("--allow-test-split", action="store_true", help="analyse a run on test tasks anyway")
     group.add_argument("--coverage", type=float, default=0.8, help="failure-mass share the subset must cover")
     group.add_argument("--budget", type=int, default=2, help="most specialists in the subset")
@@ -137,6 +143,19 @@ def _run_benchmark(run_dir: Path, given: str | None = None) -> str:
     return "tau2"
 
 
+def _counterfactual_candidates(text: str | None, records: list[dict], points: dict, domain: str) -> list[str]:
+    """``--candidates``: every specialist, the ones the prior links to the diagnosed categories, or a list."""
+    from fama_dspy.analysis.taxonomy import SPECIALIST_CODES
+    from fama_dspy.decision_analysis import diagnose_decision_failures, linked_specialists
+    from fama_dspy.specialists import normalize_codes
+
+    if not text:
+        return list(SPECIALIST_CODES)
+    if text.strip() == "linked":
+        return linked_specialists(diagnose_decision_failures(records, points, domain)) or ["mem"]
+    return list(normalize_codes(text))
+
+
 def decision_run_command(args: argparse.Namespace) -> int:
     """``fama analyze`` on a decision-level run: rule diagnosis, counterfactual re-runs, the profile."""
     import dspy
@@ -192,6 +211,8 @@ def decision_run_command(args: argparse.Namespace) -> int:
     def agent_for(codes: list[str]):
         return build_agent("fama", base=base, specialists=codes, **settings)
 
+    candidates = _counterfactual_candidates(args.candidates, records, points, domain)
+
     console.print(
         f"decision run {escape(str(args.run_dir))}: {escape(config)}, {len(records)} answers on {domain} "
         f"({split or 'split unknown'}); counterfactual re-runs on up to {args.counterfactual} failed points"
@@ -206,8 +227,10 @@ def decision_run_command(args: argparse.Namespace) -> int:
             model=model,
             budget=args.counterfactual,
             current=current,
+            candidates=candidates,
             coverage_threshold=args.coverage,
             max_specialists=args.budget,
+            concurrency=args.concurrency,
         )
     path = args.out or default_profile_path(model, domain)
     profile.save(path)

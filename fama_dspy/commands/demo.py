@@ -39,7 +39,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--solo-domain", default="none", help="solo episodes too, e.g. mock (default: none)")
     parser.add_argument("--solo-tasks", type=int, default=2)
-    parser.add_argument("--concurrency", type=int, default=2)
+    parser.add_argument(
+        "--concurrency", type=int, default=4, help="decisions in flight (the embedded server has 4 slots)"
+    )
     parser.add_argument("--full", action="store_true", help="every task of the splits (hours on a CPU)")
     parser.add_argument("--out", type=Path, default=Path("runs/demo"))
     add_decoding_args(parser)

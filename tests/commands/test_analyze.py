@@ -138,3 +138,24 @@ def test_the_agent_model_defaults_to_the_one_the_run_logged(tmp_path, screen, ju
     assert args.handler(args) == 0
     assert FailureProfile.load(tmp_path / "b.json").model == "openai/other"
     assert "The run was made with model openai/logged-model" in screen.getvalue()
+
+
+def test_counterfactual_candidates_every_linked_or_listed():
+    from conftest import cancel_point
+
+    point = cancel_point(1)
+    talked = {"point_id": point.id, "exact_ok": False, "action": {"kind": "message", "message": "Sorry."}}
+    points = {point.id: point}
+    assert analyze._counterfactual_candidates(None, [talked], points, "mock") == [
+        "dce",
+        "tsa",
+        "tor",
+        "pln",
+        "ver",
+        "mem",
+    ]
+    # talking where a call was due is IFU, which the prior links to PLN, VER and MEM
+    assert analyze._counterfactual_candidates("linked", [talked], points, "mock") == ["pln", "ver", "mem"]
+    assert analyze._counterfactual_candidates("MEM, tsa", [talked], points, "mock") == ["tsa", "mem"]
+    with pytest.raises(ConfigError):
+        analyze._counterfactual_candidates("mem,xyz", [talked], points, "mock")

@@ -52,7 +52,8 @@ def test_config_language_names_match_fama_run(text, name):
 
 
 @pytest.mark.parametrize(
-    "text", ["react:x", "irma:foo", "fama", "fama:fc:", "bogus", "fama-compiled:", "fama-profile:"]
+    "text",
+    ["react:x", "irma:foo", "fama", "fama:fc:", "bogus", "fama-compiled:", "compiled:", "fama-profile:"],
 )
 def test_bad_config_items_are_refused(text):
     with pytest.raises(ConfigError):
@@ -69,6 +70,8 @@ def test_profile_and_compiled_items(tmp_path):
     spec = parse_config_spec(f"fama-compiled:{program}")
     assert spec.agent == "fama-compiled" and spec.program == str(program)
     assert config_base(spec) == "fc"  # read from the saved program, not the name
+    plain = parse_config_spec(f"compiled:{program}")  # the same program under the neutral name
+    assert (plain.agent, plain.program, config_base(plain)) == ("fama-compiled", str(program), "fc")
     assert config_base(parse_config_spec("fama:fc:dce")) == "fc"
     assert config_base(parse_config_spec("irma")) == "react"
     assert config_base(parse_config_spec("react")) is None

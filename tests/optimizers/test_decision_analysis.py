@@ -74,3 +74,39 @@ def test_the_measured_flips_choose_the_subset(tmp_path):
         )
     assert json.dumps(rows_again, sort_keys=True) == json.dumps(rows, sort_keys=True)
     assert again.recommended == ["mem"]
+
+
+def test_concurrent_reruns_give_the_serial_rows_in_order(tmp_path):
+    points = {p.id: p for p in (point(1), point(2), point(3))}
+    records = [
+        {
+            "point_id": pid,
+            "exact_ok": False,
+            "config": "react",
+            "action": {"kind": "message", "message": "no"},
+        }
+        for pid in points
+    ]
+    lm, _ = rule_lm(only_with_memory)
+
+    def agent_for(codes):
+        return build_agent("fama", specialists=codes, decoding="json", id_policy="free")
+
+    runs = {}
+    for concurrency in (1, 3):
+        with dspy.context(lm=lm):
+            _, rows = counterfactual_profile(
+                records,
+                points,
+                agent_for,
+                tmp_path / str(concurrency),
+                domain="mock",
+                model="rule",
+                budget=3,
+                candidates=("dce", "mem"),
+                concurrency=concurrency,
+            )
+        runs[concurrency] = [(r["point_id"], r["specialist"], r["fixed"]) for r in rows]
+    assert runs[3] == runs[1]
+    assert [s for _, s, _ in runs[3]] == ["dce", "mem"] * 3
+    assert len((tmp_path / "3" / COUNTERFACTUAL_FILE).read_text().splitlines()) == 6
