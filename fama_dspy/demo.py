@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from fama_dspy.analysis.profile import FailureProfile
@@ -258,7 +259,8 @@ def _print_levers(console: Console, rows: list[dict[str, Any]]) -> None:
             if r["delta_exact"] is None
             else f"{100 * r['delta_exact']:+.1f} [{100 * r['low']:+.1f}, {100 * r['high']:+.1f}]"
         )
-        table.add_row(r["lever"], r["config"], r["base"], str(r["points"]), delta)
+        # escaped: "fama-compiled[react-demos]" would otherwise be read as rich markup and vanish
+        table.add_row(r["lever"], escape(r["config"]), escape(r["base"]), str(r["points"]), delta)
     console.print(table)
 
 

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import io
 import json
 
 from fama_dspy.optimizers.program import load_program
 from fama_dspy.signatures.action import AgentAction
+from rich.console import Console
 from scripted_lm import action_reply, json_reply, scripted_lm
 
 from fama_dspy.analysis.profile import FailureProfile
 from fama_dspy.benchmarks.tau2.decision_points import iter_decision_points
-from fama_dspy.demo import DemoPlan, diagnose_decision_failures, run_demo
+from fama_dspy.demo import DemoPlan, _print_levers, diagnose_decision_failures, run_demo
 
 # The scripted agent always searches the same made-up route: wrong on every airline point. (A
 # made-up *id* would be refused before it counts: the default id policy admits only seen ids.)
@@ -77,6 +79,9 @@ def test_demo_pipeline_end_to_end(tmp_path, capsys):
         "both",
     }
     assert all(lever["points"] == len({d["point_id"] for d in decisions}) for lever in result.levers)
+    screen = Console(file=io.StringIO(), width=200)
+    _print_levers(screen, result.levers)  # bracketed names are shown, not eaten as markup
+    assert "fama-compiled[react-demos]" in screen.file.getvalue()
     # Resume: a second run makes no new LM calls.
     calls = len(engine.calls)
     run_demo(plan, lm, tmp_path / "demo", model="scripted")
