@@ -201,12 +201,19 @@ def fetch_sdist(dest: Path) -> Path:
 def _extract_llama_cpp(sdist: Path, dest: Path) -> Path:
     marker = "/vendor/llama.cpp/"
     with tarfile.open(sdist) as tar:
-        members = [m for m in tar.getmembers() if marker in m.name]
-        if not members:
+        names = tar.getnames()
+        # Some sdists also carry the submodule's git metadata (``.git/modules/vendor/llama.cpp/``),
+        # which matches the marker too: the tree to build is the one with a top-level CMakeLists.
+        tops = sorted(
+            (n[: -len("CMakeLists.txt")] for n in names if n.endswith(marker + "CMakeLists.txt")),
+            key=len,
+        )
+        if not tops:
             raise ServerBuildError(f"{sdist.name} has no vendor/llama.cpp tree")
+        tree = tops[0]
+        members = [m for m in tar.getmembers() if m.name.startswith(tree)]
         tar.extractall(dest, members=members, filter="data")
-    roots = {m.name.split(marker)[0] for m in members}
-    return dest / roots.pop() / "vendor" / "llama.cpp"
+    return dest / tree.rstrip("/")
 
 
 def _run(cmd: list[str], cwd: Path, log_file: Path) -> None:
