@@ -184,7 +184,14 @@ def dataset_dir(
 def save_decision_dataset(ds: datasets.Dataset, path: Path | str) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    ds.save_to_disk(str(path))
+    # A few dozen records: datasets' shard progress bar would only clutter the command's output.
+    quiet = datasets.are_progress_bars_disabled()
+    datasets.disable_progress_bars()
+    try:
+        ds.save_to_disk(str(path))
+    finally:
+        if not quiet:
+            datasets.enable_progress_bars()
     return path
 
 

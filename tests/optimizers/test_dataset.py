@@ -59,6 +59,22 @@ def test_the_dataset_is_stored_and_reused(tmp_path, monkeypatch):
         load_or_build("airline", "train", task_ids=AIRLINE_IDS[:1], root=tmp_path)
 
 
+def test_saving_is_quiet_and_leaves_the_progress_bar_setting_as_it_was(tmp_path, capfd):
+    import datasets
+
+    ds = datasets.Dataset.from_dict({"point_id": ["a", "b"]})
+    assert not datasets.are_progress_bars_disabled()
+    ds_mod.save_decision_dataset(ds, tmp_path / "d")
+    assert "Saving the dataset" not in capfd.readouterr().err
+    assert not datasets.are_progress_bars_disabled()
+    datasets.disable_progress_bars()
+    try:
+        ds_mod.save_decision_dataset(ds, tmp_path / "e")
+        assert datasets.are_progress_bars_disabled()
+    finally:
+        datasets.enable_progress_bars()
+
+
 def test_solo_points_carry_the_ticket():
     examples = to_examples(build_decision_dataset("mock", "base", task_ids=["create_task_1"], solo=True))
     assert examples and all(e.solo and e.state.ticket for e in examples)
