@@ -37,6 +37,13 @@ ID_NAMES = ("id", "ids")
 #: (airline record locators such as SDZQKO). Trailing punctuation is not part of the token.
 _TOKEN = re.compile(r"#?[A-Za-z0-9][A-Za-z0-9_\-.@]*[A-Za-z0-9]")
 _CAPS = re.compile(r"^[A-Z0-9]{5,}$")
+#: Words skipped between a kind word and the id it names ("user id is X", "order number: #W1").
+_FILLER = frozenset(
+    "a an the my our your his her their this that is was are be it its id ids number no num code "  # noqa: SIM905
+    "called named of for with as to and or".split()
+)
+#: How many words before an id in free text may name its kind.
+_KIND_WINDOW = 4
 
 
 def is_identifier_param(name: str, schema: dict[str, Any] | None = None) -> bool:
@@ -103,26 +110,66 @@ class SeenIdentifiers:
         self._keys.add((text, kind))
         self.values.append(SeenValue(text, kind, source))
 
+    def _fits(self, v: SeenValue, param: str) -> bool:
+        if v.kind:
+            return compatible(v.kind, param)
+        # A kindless mention stands for any kind only while nothing says what the value is.
+        return not any(o.value == v.value and o.kind for o in self.values)
+
     def for_param(self, param: str) -> list[str]:
         """Seen values compatible with a parameter, de-duplicated, in order of appearance."""
         out: list[str] = []
         for v in self.values:
-            if compatible(v.kind, param) and v.value not in out:
+            if v.value not in out and self._fits(v, param):
                 out.append(v.value)
         return out
 
     def contains(self, value: Any, param: str) -> bool:
         text = str(value).strip()
-        return any(v.value == text and compatible(v.kind, param) for v in self.values)
+        return any(v.value == text and self._fits(v, param) for v in self.values)
 
     def __len__(self) -> int:
         return len(self.values)
 
 
-def _from_text(text: str, seen: SeenIdentifiers, source: str) -> None:
-    for token in _TOKEN.findall(text or ""):
+def _kind_before(text: str, start: int, kinds: frozenset[str]) -> str:
+    """The identifier kind named just before position ``start`` of free text, or ''."""
+    words = re.findall(r"[a-z]+", text[max(0, start - 60) : start].lower())[-_KIND_WINDOW:]
+    for word in reversed(words):
+        if word in _FILLER:
+            continue
+        word = _singular(word)
+        return word if word in kinds else ""
+    return ""
+
+
+def _from_text(text: str, seen: SeenIdentifiers, source: str, kinds: frozenset[str] = frozenset()) -> None:
+    text = text or ""
+    for match in _TOKEN.finditer(text):
+        token = match.group(0)
         if looks_like_id(token):
-            seen.add(token, "", source)
+            seen.add(token, _kind_before(text, match.start(), kinds) if kinds else "", source)
+
+
+def tool_id_kinds(tools: list[ToolSpec]) -> frozenset[str]:
+    """Every word that names an identifier kind among these tools' parameters (nested ones too)."""
+    words: set[str] = set()
+
+    def walk(schema: Any) -> None:
+        if isinstance(schema, dict):
+            for name, sub in (schema.get("properties") or {}).items():
+                if is_identifier_param(name, sub if isinstance(sub, dict) else None):
+                    words.update(kind_tokens(name))
+                walk(sub)
+            for key in ("items", "anyOf", "oneOf", "allOf"):
+                walk(schema.get(key))
+        elif isinstance(schema, list):
+            for item in schema:
+                walk(item)
+
+    for tool in tools:
+        walk(tool.parameters)
+    return frozenset(words)
 
 
 def _collection_kind(key: str) -> str:
@@ -166,12 +213,13 @@ def _python_literal(text: str) -> dict | list | None:
 def seen_identifiers(state: DecisionState) -> SeenIdentifiers:
     """Deterministically collect the identifier values visible at this decision (see module docstring)."""
     seen = SeenIdentifiers()
+    kinds = tool_id_kinds(state.tools)
     if state.ticket:
-        _from_text(state.ticket, seen, "ticket")
+        _from_text(state.ticket, seen, "ticket", kinds)
     pending: list = []
     for m in state.messages:
         if m.role == "user":
-            _from_text(m.content, seen, "user")
+            _from_text(m.content, seen, "user", kinds)
         elif m.role == "assistant" and m.tool_calls:
             pending = list(m.tool_calls)
         elif m.role == "tool" and pending:

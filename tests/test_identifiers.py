@@ -112,9 +112,38 @@ def test_seen_values_from_nested_tool_outputs_with_kind_and_source():
     assert "6777246137" in seen.for_param("item_ids") and "#W100" in seen.for_param("order_id")
     assert "L1002" in by_value  # ids inside a tool's free text count too
     assert "ZZZ999" not in by_value  # an error echoes the bad id: not seen
-    # Kinds keep reservation ids out of an order id's choices (free-text ids have no kind and fit any).
+    # Kinds keep reservation ids out of an order id's choices; the user id, first seen kindless in
+    # the greeting, is a user id once the lookup showed it: it no longer fits a reservation id.
     assert "4WQ150" not in seen.for_param("order_id")
+    assert "mia_li_3668" in seen.for_param("user_id")
+    assert "mia_li_3668" not in seen.for_param("reservation_id")
     assert any("4WQ150 (reservation_id, from get_user_details)" == line[2:] for line in render_seen(seen))
+
+
+def test_free_text_ids_take_the_kind_named_before_them():
+    def seen_in(text: str):
+        return seen_identifiers(
+            DecisionState(
+                policy="p", tools=[GET_USER, CANCEL, EXCHANGE], messages=[Message(role="user", content=text)]
+            )
+        )
+
+    # Measured on airline test points: with every free-text id fitting every parameter, the 1.5B
+    # model called get_reservation_details(reservation_id=<the customer's user id>).
+    seen = seen_in("My user id is noah_muller_9847 and my reservation number is SDZQKO.")
+    assert seen.for_param("user_id") == ["noah_muller_9847"]
+    assert seen.for_param("reservation_id") == ["SDZQKO"]
+    assert unseen_identifiers(CANCEL, {"reservation_id": "noah_muller_9847"}, seen) == [
+        ("reservation_id", "noah_muller_9847")
+    ]
+    assert seen_in("Exchange items of order number: #W100 please").for_param("order_id") == ["#W100"]
+    # No kind word just before it (or a word that names no tool's id): the id fits any parameter,
+    # so a legitimate first call is never blocked.
+    for text in ("Hi, I'm mia_li_3668.", "mia_li_3668", "my zip is 46202 and I'm mia_li_3668"):
+        seen = seen_in(text)
+        assert "mia_li_3668" in seen.for_param("reservation_id") and "mia_li_3668" in seen.for_param(
+            "user_id"
+        )
 
 
 def test_unseen_ids_are_found_in_nested_arguments_and_explained():
@@ -170,6 +199,8 @@ def test_the_constrained_schema_enumerates_seen_ids_and_drops_calls_without_any(
     [
         ("airline", "train", False),
         ("retail", "train", False),
+        ("airline", "test", False),
+        ("retail", "test", False),
         ("mock", None, True),
         ("telecom", "train", True),
     ],
