@@ -17,7 +17,8 @@ echo the bad id back) and the arguments of the agent's own calls that succeeded
 (a call that returned a result proved its ids real). In tool results a value counts when it sits under an
 id-like key, in a list or dict-key set under a plural key (``"reservations": ["4WQ150"]``), or in
 an ``id`` field of an item of such a collection; each value keeps its *kind* (the key it came
-from) and its source. In free text every id-shaped token counts, with no kind: over-collecting
+from) and its source. A lone value under a non-id key (``"zip": "80243"``) keeps that key as its
+kind, so it fits no identifier parameter whose name shares no word with it. In free text every id-shaped token counts, with no kind: over-collecting
 only widens a choice, under-collecting would block a legitimate call.
 """
 
@@ -176,7 +177,9 @@ def _collection_kind(key: str) -> str:
     return f"{_singular(key.lower())}_id"
 
 
-def _from_json(node: Any, seen: SeenIdentifiers, source: str, key: str = "") -> None:
+def _from_json(
+    node: Any, seen: SeenIdentifiers, source: str, key: str = "", kinds: frozenset[str] = frozenset()
+) -> None:
     if isinstance(node, dict):
         for k, v in node.items():
             k = str(k)
@@ -188,15 +191,24 @@ def _from_json(node: Any, seen: SeenIdentifiers, source: str, key: str = "") -> 
                     seen.add(item, k, source)
             if key and not is_identifier_param(key) and looks_like_id(k) and isinstance(v, dict):
                 seen.add(k, _collection_kind(key), source)  # {"credit_card_123": {...}} under payment_methods
-            _from_json(v, seen, source, k)
+            _from_json(v, seen, source, k, kinds)
     elif isinstance(node, str):
-        _from_text(node, seen, source)  # "Added 2 GB of data for line L1002"
+        if is_identifier_param(key):
+            return  # added with its kind by the enclosing dict or list
+        if key and " " not in node.strip():
+            # A lone value under a named non-id key ("zip": "80243", "flight_number": "HAT228",
+            # "dob": "1963-01-22") is that, not an id: it fits only parameters sharing its key's
+            # words, and a kindless mention of the same value stops fitting every id.
+            if looks_like_id(node):
+                seen.add(node, key, source)
+        else:
+            _from_text(node, seen, source, kinds)  # "Added 2 GB of data for line L1002"
     elif isinstance(node, list):
         for item in node:
             if isinstance(item, str) and key and looks_like_id(item):
                 seen.add(item, key if is_identifier_param(key) else _collection_kind(key), source)
             else:
-                _from_json(item, seen, source, key)
+                _from_json(item, seen, source, key, kinds)
 
 
 def _python_literal(text: str) -> dict | list | None:
@@ -225,7 +237,7 @@ def seen_identifiers(state: DecisionState) -> SeenIdentifiers:
         elif m.role == "tool" and pending:
             call = pending.pop(0)
             if not m.error:
-                _from_json(call.arguments, seen, f"call:{call.name}")
+                _from_json(call.arguments, seen, f"call:{call.name}", kinds=kinds)
         if m.role == "tool" and not m.error:
             source = f"tool:{m.tool_name or 'tool'}"
             try:
@@ -233,12 +245,12 @@ def seen_identifiers(state: DecisionState) -> SeenIdentifiers:
             except (json.JSONDecodeError, TypeError):
                 data = _python_literal(m.content)
                 if data is None:
-                    _from_text(m.content, seen, source)
+                    _from_text(m.content, seen, source, kinds)
                     continue
             if isinstance(data, (dict, list)):
-                _from_json(data, seen, source)
+                _from_json(data, seen, source, kinds=kinds)
             else:
-                _from_text(str(data), seen, source)
+                _from_text(str(data), seen, source, kinds)
     return seen
 
 

@@ -49,6 +49,7 @@ USER = {
     "payment_methods": {"credit_card_123": {"source": "credit_card", "id": "credit_card_123"}},
     "orders": [{"order_id": "#W100", "items": [{"item_id": "6777246137", "name": "lamp"}]}],
     "note": "line L1002 was topped up",
+    "address": {"zip": "80243", "address1": "889 Hillcrest Drive"},
 }
 GET_USER = ToolSpec(
     name="get_user_details",
@@ -117,6 +118,9 @@ def test_seen_values_from_nested_tool_outputs_with_kind_and_source():
     assert "4WQ150" not in seen.for_param("order_id")
     assert "mia_li_3668" in seen.for_param("user_id")
     assert "mia_li_3668" not in seen.for_param("reservation_id")
+    # A lone value under a named non-id key is that value (a zip code), not an id of any kind.
+    assert "80243" in by_value and "80243" not in seen.for_param("reservation_id")
+    assert "80243" not in seen.for_param("user_id") and "80243" not in seen.for_param("item_ids")
     assert any("4WQ150 (reservation_id, from get_user_details)" == line[2:] for line in render_seen(seen))
 
 
