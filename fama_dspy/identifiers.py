@@ -140,7 +140,7 @@ def _kind_before(text: str, start: int, kinds: frozenset[str]) -> str:
         if word in _FILLER:
             continue
         word = _singular(word)
-        return word if word in kinds else ""
+        return f"{word}_id" if word in kinds else ""
     return ""
 
 
@@ -307,7 +307,9 @@ def unseen_id_error(tool_name: str, unseen: list[tuple[str, str]]) -> str:
 def render_seen(seen: SeenIdentifiers, limit: int = 20) -> list[str]:
     """Compact lines for a prompt: ``- 4WQ150 (reservation_id, from get_user_details)``."""
     lines = []
-    for v in seen.values[-limit:]:
+    # Values kept under a non-id key (a zip code, a birth date) are not identifiers to offer.
+    shown = [v for v in seen.values if not v.kind or is_identifier_param(v.kind)]
+    for v in shown[-limit:]:
         source = v.source.split(":", 1)[1] if ":" in v.source else f"the {v.source}"
         lines.append(f"- {v.value} ({v.kind or 'id'}, from {source})")
     return lines

@@ -121,6 +121,7 @@ def test_seen_values_from_nested_tool_outputs_with_kind_and_source():
     # A lone value under a named non-id key is that value (a zip code), not an id of any kind.
     assert "80243" in by_value and "80243" not in seen.for_param("reservation_id")
     assert "80243" not in seen.for_param("user_id") and "80243" not in seen.for_param("item_ids")
+    assert not any("80243" in line for line in render_seen(seen))
     assert any("4WQ150 (reservation_id, from get_user_details)" == line[2:] for line in render_seen(seen))
 
 
@@ -141,6 +142,10 @@ def test_free_text_ids_take_the_kind_named_before_them():
         ("reservation_id", "noah_muller_9847")
     ]
     assert seen_in("Exchange items of order number: #W100 please").for_param("order_id") == ["#W100"]
+    assert render_seen(seen) == [
+        "- noah_muller_9847 (user_id, from the user)",
+        "- SDZQKO (reservation_id, from the user)",
+    ]
     # No kind word just before it (or a word that names no tool's id): the id fits any parameter,
     # so a legitimate first call is never blocked.
     for text in ("Hi, I'm mia_li_3668.", "mia_li_3668", "my zip is 46202 and I'm mia_li_3668"):
