@@ -14,6 +14,8 @@ from typing import Any
 
 import dspy
 from fama_dspy.optimizers.metric import exact_metric
+from rich.console import Console
+from rich.progress import MofNCompleteColumn, Progress, TimeElapsedColumn
 
 from fama_dspy.results.fatal import is_endpoint_failure
 
@@ -25,8 +27,9 @@ def decision_scores(
     examples: Sequence[dspy.Example],
     metric: Callable = exact_metric,
     num_threads: int = 1,
+    on_point: Callable[[], None] | None = None,
 ) -> list[float]:
-    """``metric(example, agent(state=...))`` per example, in order.
+    """``metric(example, agent(state=...))`` per example, in order; ``on_point()`` after each.
 
     An exception on one point scores it 0 (one bad point must not end a tuning run), except a
     failed connection to the model server, which every later point would hit too.
@@ -38,8 +41,11 @@ def decision_scores(
         except Exception as exc:
             if is_endpoint_failure(exc):
                 raise
-            return 0.0
-        score = metric(example, pred)
+            score = 0.0
+        else:
+            score = metric(example, pred)
+        if on_point is not None:
+            on_point()
         return float(getattr(score, "score", score))
 
     if num_threads <= 1:
@@ -50,11 +56,32 @@ def decision_scores(
 
 
 def decision_scorer(
-    examples: Sequence[dspy.Example], metric: Callable = exact_metric, num_threads: int = 1
+    examples: Sequence[dspy.Example],
+    metric: Callable = exact_metric,
+    num_threads: int = 1,
+    console: Console | None = None,
+    label: str = "scoring decision points",
 ) -> Scorer:
-    """A scorer ``agent -> per-point scores`` on fixed examples."""
+    """A scorer ``agent -> per-point scores`` on fixed examples; with a console, each scoring shows
+    a progress bar (a held-out check of a small CPU model takes many minutes)."""
     examples = list(examples)
-    return lambda agent: decision_scores(agent, examples, metric=metric, num_threads=num_threads)
+
+    def score(agent: Any) -> list[float]:
+        if console is None:
+            return decision_scores(agent, examples, metric=metric, num_threads=num_threads)
+        with Progress(
+            *Progress.get_default_columns(), MofNCompleteColumn(), TimeElapsedColumn(), console=console
+        ) as bar:
+            task = bar.add_task(label, total=len(examples))
+            return decision_scores(
+                agent,
+                examples,
+                metric=metric,
+                num_threads=num_threads,
+                on_point=lambda: bar.advance(task),
+            )
+
+    return score
 
 
 def solo_episode_rewards(

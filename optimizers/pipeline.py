@@ -221,7 +221,12 @@ def compile_program(
         report = check_acceptance(
             agent,
             tuning.program,
-            decision_scorer(held_out, num_threads=num_threads),
+            decision_scorer(
+                held_out,
+                num_threads=num_threads,
+                console=console if progress else None,
+                label="held-out check (untuned, then tuned)",
+            ),
             score_episodes,
             tolerance=tolerance,
         )

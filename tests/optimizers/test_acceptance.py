@@ -110,3 +110,20 @@ def test_real_scorers_on_points_and_solo_episodes(tmp_path):
     # Each program's episodes are stored under its own digest and reused.
     records = (tmp_path / "episodes" / "episodes.jsonl").read_text().splitlines()
     assert len(records) == 2 and len({json.loads(r)["config"] for r in records}) == 2
+
+
+def test_a_scorer_with_a_console_shows_each_point_and_scores_the_same(tmp_path):
+    import io
+
+    from rich.console import Console
+
+    untuned = FamaAgent(specialists=["mem"])
+    better = tuned(untuned)
+    lm, _ = rule_lm(solo_worker)
+    points = [cancel_request(i) for i in range(3)]
+    out = io.StringIO()
+    shown = decision_scorer(points, console=Console(file=out, width=120), label="held-out check")
+    with dspy.context(lm=lm):
+        assert shown(better) == decision_scorer(points)(better) == [1.0, 1.0, 1.0]
+    text = out.getvalue()
+    assert "held-out check" in text and "3/3" in text
