@@ -18,8 +18,11 @@ echo the bad id back) and the arguments of the agent's own calls that succeeded
 id-like key, in a list or dict-key set under a plural key (``"reservations": ["4WQ150"]``), or in
 an ``id`` field of an item of such a collection; each value keeps its *kind* (the key it came
 from) and its source. A lone value under a non-id key (``"zip": "80243"``) keeps that key as its
-kind, so it fits no identifier parameter whose name shares no word with it. In free text every id-shaped token counts, with no kind: over-collecting
-only widens a choice, under-collecting would block a legitimate call.
+kind, so it fits no identifier parameter whose name shares no word with it. In free text every
+id-shaped token counts; it gets a kind only when the nearest word before it names one of the live
+tools' identifier kinds ("my user id is mia_li_3668" -> ``user_id``), otherwise none:
+over-collecting only widens a choice, under-collecting would block a legitimate call. A value
+without a kind fits any identifier parameter unless the same value was also seen with a kind.
 """
 
 from __future__ import annotations
@@ -101,6 +104,7 @@ class SeenIdentifiers:
 
     def __post_init__(self) -> None:
         self._keys = {(v.value, v.kind) for v in self.values}
+        self._kinded = {v.value for v in self.values if v.kind}
 
     def add(self, value: Any, kind: str, source: str) -> None:
         if isinstance(value, bool) or not isinstance(value, (str, int)):
@@ -109,13 +113,15 @@ class SeenIdentifiers:
         if not text or len(text) > 80 or (text, kind) in self._keys:
             return
         self._keys.add((text, kind))
+        if kind:
+            self._kinded.add(text)
         self.values.append(SeenValue(text, kind, source))
 
     def _fits(self, v: SeenValue, param: str) -> bool:
         if v.kind:
             return compatible(v.kind, param)
         # A kindless mention stands for any kind only while nothing says what the value is.
-        return not any(o.value == v.value and o.kind for o in self.values)
+        return v.value not in self._kinded
 
     def for_param(self, param: str) -> list[str]:
         """Seen values compatible with a parameter, de-duplicated, in order of appearance."""
