@@ -24,6 +24,7 @@ import json
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from fama_dspy.report.stats import paired_bootstrap
@@ -90,7 +91,10 @@ def main() -> None:
     units = sorted(common)
     base = by_config[args.base]
 
-    table = Table(title=f"{len(units)} decision points answered by every configuration; Δ vs {args.base}")
+    # Configuration names hold brackets (fama-compiled[name]): escaped, or rich reads them as markup.
+    table = Table(
+        title=escape(f"{len(units)} decision points answered by every configuration; Δ vs {args.base}")
+    )
     for column in (
         "config",
         "name",
@@ -124,7 +128,7 @@ def main() -> None:
         tokens = sum(sum((r.get("usage") or {}).values()) for r in served) / max(1, len(served))
         secs = sum(float(r.get("latency_s") or 0) for r in served) / max(1, len(served))
         table.add_row(
-            name,
+            escape(name),
             f"{sum(nm):.0f}/{n}",
             f"{sum(exact):.0f}/{n}",
             f"{100 * d_exact.estimate:+.1f} [{100 * d_exact.low:+.1f}, {100 * d_exact.high:+.1f}]",

@@ -61,9 +61,9 @@ def test_pooled_row_counts_points_won_and_lost(table, tmp_path, monkeypatch, cap
         "--base",
         "react",
         "--pool",
-        "compiled=fama-compiled[air]|fama-compiled[ret]",
+        "fama[mem] compiled=fama-compiled[air]|fama-compiled[ret]",
         "--configs",
-        "react,compiled",
+        "react,fama[mem] compiled",
     ]
     monkeypatch.setattr(sys, "argv", argv)
     table.main()
@@ -71,5 +71,5 @@ def test_pooled_row_counts_points_won_and_lost(table, tmp_path, monkeypatch, cap
     assert "3 decision points answered by every configuration" in out
     compiled = next(line for line in out.splitlines() if "compiled" in line and "│" in line)
     cells = [c.strip() for c in compiled.split("│")[1:-1]]
-    assert cells[0] == "compiled" and cells[1] == "3/3" and cells[2] == "2/3"
+    assert cells[0] == "fama[mem] compiled" and cells[1] == "3/3" and cells[2] == "2/3"
     assert cells[5] == "2 · 1"
