@@ -41,6 +41,8 @@ ID_NAMES = ("id", "ids")
 #: (airline record locators such as SDZQKO). Trailing punctuation is not part of the token.
 _TOKEN = re.compile(r"#?[A-Za-z0-9][A-Za-z0-9_\-.@]*[A-Za-z0-9]")
 _CAPS = re.compile(r"^[A-Z0-9]{5,}$")
+#: Shortest id-shaped token in free text without a '#' or '_' (τ²'s shortest such ids: C1001, 4OG6T3).
+_MIN_BARE_ID = 5
 #: Words skipped between a kind word and the id it names ("user id is X", "order number: #W1").
 _FILLER = frozenset(
     "a an the my our your his her their this that is was are be it its id ids number no num code "  # noqa: SIM905
@@ -64,7 +66,9 @@ def looks_like_id(token: str) -> bool:
         return False
     if token.startswith("#") or "_" in token:
         return True
-    return any(c.isdigit() for c in token) or bool(_CAPS.match(token))
+    # Shorter digit tokens are amounts, times and card endings ("100", "3pm", "7334"); the 1.5B
+    # model was seen sending them as reservation ids when they fitted every id parameter.
+    return (len(token) >= _MIN_BARE_ID and any(c.isdigit() for c in token)) or bool(_CAPS.match(token))
 
 
 def _singular(word: str) -> str:

@@ -155,6 +155,16 @@ def test_free_text_ids_take_the_kind_named_before_them():
         )
 
 
+def test_short_numbers_in_free_text_are_not_ids():
+    # Measured on airline test points: the 1.5B model sent "100", "3pm" and "7334" from the
+    # customer's message as reservation ids while they fitted every id parameter.
+    text = "I paid 100 dollars, card ending 7334, for the 3pm flight; booking C1001, SDZQKO, #W1, user_1."
+    seen = seen_identifiers(
+        DecisionState(policy="p", tools=[GET_USER, CANCEL], messages=[Message(role="user", content=text)])
+    )
+    assert seen.for_param("reservation_id") == ["C1001", "SDZQKO", "#W1", "user_1"]
+
+
 def test_unseen_ids_are_found_in_nested_arguments_and_explained():
     state = looked_up_state()
     seen = seen_identifiers(state)
