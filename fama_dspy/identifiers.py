@@ -66,9 +66,7 @@ def looks_like_id(token: str) -> bool:
         return False
     if token.startswith("#") or "_" in token:
         return True
-    # Shorter digit tokens are amounts, times and card endings ("100", "3pm", "7334"); the 1.5B
-    # model was seen sending them as reservation ids when they fitted every id parameter.
-    return (len(token) >= _MIN_BARE_ID and any(c.isdigit() for c in token)) or bool(_CAPS.match(token))
+    return any(c.isdigit() for c in token) or bool(_CAPS.match(token))
 
 
 def _singular(word: str) -> str:
@@ -158,7 +156,10 @@ def _from_text(text: str, seen: SeenIdentifiers, source: str, kinds: frozenset[s
     text = text or ""
     for match in _TOKEN.finditer(text):
         token = match.group(0)
-        if looks_like_id(token):
+        # Shorter bare tokens in prose are amounts, times and card endings ("100", "3pm", "7334"):
+        # the 1.5B model sent them as reservation ids while they fitted every id parameter.
+        bare = not token.startswith("#") and "_" not in token
+        if looks_like_id(token) and not (bare and len(token) < _MIN_BARE_ID):
             seen.add(token, _kind_before(text, match.start(), kinds) if kinds else "", source)
 
 

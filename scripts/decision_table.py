@@ -124,8 +124,9 @@ def main() -> None:
         der = [r for r in rs if r.get("derivable")]
         non = [r for r in rs if not r.get("derivable")]
         served = [r for r in rs if not r.get("cache_hits")]
-        gen = sum((r.get("usage") or {}).get("completion_tokens", 0) for r in served) / max(1, len(served))
-        tokens = sum(sum((r.get("usage") or {}).values()) for r in served) / max(1, len(served))
+        usage = [r.get("usage") or {} for r in served]
+        gen = sum(u.get("completion_tokens", 0) for u in usage) / max(1, len(served))
+        tokens = gen + sum(u.get("prompt_tokens", 0) for u in usage) / max(1, len(served))
         secs = sum(float(r.get("latency_s") or 0) for r in served) / max(1, len(served))
         table.add_row(
             escape(name),
