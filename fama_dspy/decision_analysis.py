@@ -180,6 +180,14 @@ def counterfactual_profile(
             f"counterfactual re-runs on {tried} failed points: points flipped to exact per specialist "
             + json.dumps(flips, sort_keys=True)
         )
+        if not any(flips.values()):
+            # Zero flips lower every specialist tried on a category by the same factor, so the
+            # ranking stays the prior's while the coverage threshold may drop out of reach (the
+            # selection then fills the budget): say so rather than let it read as measured.
+            notes.append(
+                f"no re-run flipped a point ({len(rows)} re-runs): every specialist tried on a category is "
+                "lowered alike, so the ranking is the prior's and the subset is not a measured choice"
+            )
     profile = build_profile(
         diagnoses,
         fix_evidence_from_reruns(rows) if rows else None,

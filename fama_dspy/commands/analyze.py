@@ -243,6 +243,10 @@ def decision_run_command(args: argparse.Namespace) -> int:
     if rows:
         console.print(table)
     console.print(f"categories: {profile.category_counts} → recommended subset: {profile.recommended}")
+    console.print(escape(profile.explanation))
+    for note in profile.notes:
+        if note.startswith("no re-run flipped"):
+            console.print(f"[yellow]{escape(note)}[/yellow]")
     console.print(f"profile → {escape(str(path))}")
     return 0
 

@@ -110,3 +110,56 @@ def test_concurrent_reruns_give_the_serial_rows_in_order(tmp_path):
     assert runs[3] == runs[1]
     assert [s for _, s, _ in runs[3]] == ["dce", "mem"] * 3
     assert len((tmp_path / "3" / COUNTERFACTUAL_FILE).read_text().splitlines()) == 6
+
+
+def always_apologise(role, system, text):
+    if role == "agent":
+        return action_reply(kind="message", message="I'm sorry, but I can't assist with that.")
+    return policy_agent(role, system, text)
+
+
+def test_zero_flips_say_the_subset_is_the_priors_choice(tmp_path):
+    points = {p.id: p for p in (point(1), point(2))}
+    records = [
+        {
+            "point_id": pid,
+            "exact_ok": False,
+            "config": "react",
+            "action": {"kind": "message", "message": "no"},
+        }
+        for pid in points
+    ]
+    lm, _ = rule_lm(always_apologise)
+
+    def agent_for(codes):
+        return build_agent("fama", specialists=codes, decoding="json", id_policy="free")
+
+    with dspy.context(lm=lm):
+        profile, rows = counterfactual_profile(
+            records, points, agent_for, tmp_path, domain="mock", model="rule", budget=2, candidates=("mem",)
+        )
+    assert len(rows) == 2 and not any(r["fixed"] for r in rows)
+    assert any(note.startswith("no re-run flipped a point (2 re-runs)") for note in profile.notes)
+
+
+def test_a_flip_leaves_no_prior_note(tmp_path):
+    points = {p.id: p for p in (point(1),)}
+    records = [
+        {
+            "point_id": pid,
+            "exact_ok": False,
+            "config": "react",
+            "action": {"kind": "message", "message": "no"},
+        }
+        for pid in points
+    ]
+    lm, _ = rule_lm(only_with_memory)
+
+    def agent_for(codes):
+        return build_agent("fama", specialists=codes, decoding="json", id_policy="free")
+
+    with dspy.context(lm=lm):
+        profile, _ = counterfactual_profile(
+            records, points, agent_for, tmp_path, domain="mock", model="rule", budget=1, candidates=("mem",)
+        )
+    assert not any(note.startswith("no re-run flipped") for note in profile.notes)
