@@ -89,6 +89,12 @@ def main() -> None:
         raise SystemExit(f"no records for {', '.join(missing)}; have {', '.join(sorted(by_config))}")
     common = set.intersection(*(set(by_config[n]) for n in {args.base, *names}))
     units = sorted(common)
+    if not units:
+        counts = ", ".join(f"{n} {len(by_config[n])}" for n in dict.fromkeys([args.base, *names]))
+        raise SystemExit(
+            f"no decision point was answered by every configuration ({counts} points); pool the "
+            "per-domain configurations with --pool or choose them with --configs"
+        )
     base = by_config[args.base]
 
     # Configuration names hold brackets (fama-compiled[name]): escaped, or rich reads them as markup.

@@ -73,3 +73,19 @@ def test_pooled_row_counts_points_won_and_lost(table, tmp_path, monkeypatch, cap
     cells = [c.strip() for c in compiled.split("│")[1:-1]]
     assert cells[0] == "fama[mem] compiled" and cells[1] == "3/3" and cells[2] == "2/3"
     assert cells[5] == "2 · 1"
+
+
+def test_configurations_without_a_common_point_get_a_clear_error(table, tmp_path, monkeypatch):
+    write_jsonl(
+        tmp_path / "run" / "decisions.jsonl",
+        [
+            decision("react", "airline/0/0", True, False),
+            decision("fama-compiled[ret]", "retail/2/0", True, True),
+        ],
+    )
+    argv = [str(SCRIPT), str(tmp_path / "run"), "--base", "react"]
+    monkeypatch.setattr(sys, "argv", argv)
+    with pytest.raises(
+        SystemExit, match=r"no decision point was answered by every configuration \(react 1, "
+    ):
+        table.main()
