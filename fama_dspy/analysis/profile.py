@@ -139,6 +139,9 @@ class FailureProfile(BaseModel):
 
 def _model_key(name: str) -> str:
     key = name.strip().rstrip("/").rsplit("/", 1)[-1].lower()
-    return key.removeprefix(
-        "local:"
-    )  # "local:qwen2.5-coder-1.5b" is the embedded server's qwen2.5-coder-1.5b
+    if key == "local":  # the bare spec routes to the embedded server's default model
+        from fama_dspy.serving.models import DEFAULT_MODEL
+
+        return DEFAULT_MODEL.lower()
+    # "local:qwen2.5-coder-1.5b" is the embedded server's qwen2.5-coder-1.5b
+    return key.removeprefix("local:")

@@ -93,11 +93,16 @@ def test_same_model_through_another_route_is_compatible():
         assert profile.check_compatible("qwen2.5-coder-1.5b", "Airline")
         assert profile.check_compatible("openai/Qwen2.5-Coder-1.5B", "airline")
         assert profile.check_compatible("local:qwen2.5-coder-1.5b", "airline")  # the embedded server's model
+        assert profile.check_compatible("local", "airline")  # the bare spec: the default embedded model
 
 
 @pytest.mark.parametrize(
     "model, domain, mentioned",
-    [("openai/qwen2.5-coder-0.5b", "airline", "model"), ("openai/Qwen2.5-Coder-1.5B", "retail", "domain")],
+    [
+        ("openai/qwen2.5-coder-0.5b", "airline", "model"),
+        ("local:qwen2.5-coder-0.5b", "airline", "model"),
+        ("openai/Qwen2.5-Coder-1.5B", "retail", "domain"),
+    ],
 )
 def test_other_model_or_domain_warns(model, domain, mentioned):
     with pytest.warns(UserWarning, match=f"made for {mentioned}"):
