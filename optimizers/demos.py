@@ -16,7 +16,9 @@ the tool-use agent's predictors. Deterministic for a seed.
 
 from __future__ import annotations
 
+import math
 import random
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,6 +32,7 @@ from fama_dspy.conversation import DecisionState, render_messages
 from fama_dspy.demo_retrieval import MAX_POOL, DemoPool, PoolEntry, query_text
 from fama_dspy.errors import ConfigError
 from fama_dspy.fama_agent import FamaAgent
+from fama_dspy.specialists.base import clean_items
 
 #: How much of a demo's conversation is kept: the last messages, long tool outputs cut short.
 DEMO_TAIL_MESSAGES = 4
@@ -60,6 +63,104 @@ def compact_demo(example: dspy.Example) -> dict[str, Any]:
     else:
         demo["action"] = gold
     return demo
+
+
+#: Words of a tool name that say nothing about which policy lines bind it.
+_GENERIC_NAME_WORDS = frozenset(
+    {"get", "details", "info", "list", "all", "by", "find", "search", "the", "of", "to"}
+)
+#: Policy lines a DCE demo quotes, and steps a PLN demo lists.
+MAX_DEMO_RULES = 3
+MAX_DEMO_STEPS = 6
+
+
+def policy_lines_for(policy: str, tool_name: str, limit: int = MAX_DEMO_RULES) -> list[str]:
+    """The policy lines that mention a tool or its distinctive words, best first (a DCE demo's rules).
+
+    A line scores the rarity (inverse line frequency) of each word of the tool's name it contains
+    as a word start ("cancel" matches "cancelled", not "uncancel"), and wins outright when it names
+    the tool itself; so ``cancel_reservation`` prefers lines about cancelling over the many lines
+    that say "reservation". Headings, list openers ("…the following:") and fragments bind
+    nothing and are skipped; file order breaks ties. No distinctive word → no rules.
+    """
+    words = [w for w in tool_name.lower().split("_") if w and w not in _GENERIC_NAME_WORDS]
+    lines = [" ".join(raw.strip().lstrip("#-*>").split()) for raw in policy.splitlines()]
+    lines = [line for line in lines if len(line) >= 20 and not line.endswith(":")]
+    if not words or not lines:
+        return []
+    patterns = {w: re.compile(rf"\b{re.escape(w)}", re.IGNORECASE) for w in words}
+    frequency = {w: sum(bool(p.search(line)) for line in lines) for w, p in patterns.items()}
+    rarity = {w: math.log(1 + len(lines) / max(frequency[w], 1)) for w in words}
+    scored = []
+    for order, line in enumerate(lines):
+        score = sum(rarity[w] for w, p in patterns.items() if p.search(line))
+        if tool_name.lower() in line.lower():
+            score += 100.0
+        if score > 0:
+            scored.append((-score, order, line))
+    return clean_items([line for _, _, line in sorted(scored)], limit)
+
+
+def _specialist_tail(state: DecisionState) -> str:
+    """The conversation tail a specialist demo shows, rendered as the specialists see a conversation."""
+    text = render_messages(state.messages[-DEMO_TAIL_MESSAGES:], max_tool_chars=DEMO_TOOL_CHARS)
+    return f"[ticket] {state.ticket}\n{text}" if state.ticket else text
+
+
+def _step(gold: AgentAction) -> str:
+    return f"call {gold.tool_name}" if gold.kind == "tool_call" else "reply to the customer"
+
+
+def remaining_steps(example: dspy.Example, task_points: Sequence[dspy.Example]) -> list[str]:
+    """The gold steps from this decision to the end of its task, in order (a PLN demo's plan)."""
+    mine = [
+        e
+        for e in task_points
+        if e.domain == example.domain and e.task_id == example.task_id and _index(e) >= _index(example)
+    ]
+    if not any(e.point_id == example.point_id for e in mine):
+        mine.append(example)
+    steps = [_step(e.gold) for e in sorted(mine, key=_index)]
+    return steps[:MAX_DEMO_STEPS]
+
+
+def _index(example: dspy.Example) -> int:
+    index = getattr(example, "index", None)
+    return int(index) if index is not None else int(str(example.point_id).rsplit("/", 1)[-1])
+
+
+def specialist_demos(
+    example: dspy.Example, codes: Sequence[str], task_points: Sequence[dspy.Example] = ()
+) -> dict[str, dict[str, Any]]:
+    """Gold-derived demos for the LM specialists that have a gold target, by specialist code.
+
+    TSA: the gold tool (nothing when the gold is a message); PLN: the remaining gold steps of the
+    task (from ``task_points``, the labeled points of the same tasks); DCE: the policy lines that
+    mention the gold tool (only for tool-call golds whose tool the policy names). As for the
+    agent's demos, the policy and tool list are the same for every demo and are left out.
+    """
+    state: DecisionState = example.state
+    gold: AgentAction = example.gold
+    tail = _specialist_tail(state)
+    out: dict[str, dict[str, Any]] = {}
+    if "tsa" in codes:
+        call = gold.kind == "tool_call"
+        out["tsa"] = {
+            "conversation": tail,
+            "tools": [gold.tool_name] if call else [],
+            "why": f"The next step needs {gold.tool_name}." if call else "The agent should reply now.",
+        }
+    if "pln" in codes:
+        out["pln"] = {"conversation": tail, "steps": remaining_steps(example, task_points)}
+    if "dce" in codes and gold.kind == "tool_call":
+        rules = policy_lines_for(state.policy, gold.tool_name)
+        if rules:
+            out["dce"] = {"conversation": tail, "rules": rules}
+    return out
+
+
+#: The predictor of each specialist that gets the gold-derived demos.
+_SPECIALIST_PREDICTORS = {"dce": "extract", "tsa": "suggest", "pln": "plan"}
 
 
 def demo_tokens(demos: Sequence[dict[str, Any]]) -> int:
@@ -112,13 +213,30 @@ def candidate_sets(pool: Sequence[dspy.Example], k: int, n_sets: int, seed: int)
     return sets
 
 
-def set_demos(agent: FamaAgent, examples: Sequence[dspy.Example]) -> None:
-    """Give the tool-use agent's predictors these demos (interactive ones to ``decide``, solo ones to ``decide_solo``)."""
+def set_demos(
+    agent: FamaAgent, examples: Sequence[dspy.Example], task_points: Sequence[dspy.Example] = ()
+) -> list[dict[str, Any]]:
+    """Give the tool-use agent's predictors these demos (interactive ones to ``decide``, solo ones to
+    ``decide_solo``) and the active DCE, TSA and PLN their gold-derived demos of the same points.
+
+    ``task_points``: the labeled points the PLN demos read each task's remaining gold steps from.
+    Returns every demo set, for the token count.
+    """
     interactive = [compact_demo(e) for e in examples if not e.state.solo]
     solo = [compact_demo(e) for e in examples if e.state.solo]
     agent.agent.decide.demos = [dspy.Example(**d) for d in interactive]
     if hasattr(agent.agent, "decide_solo"):
         agent.agent.decide_solo.demos = [dspy.Example(**d) for d in solo]
+    given = [*interactive, *solo]
+    codes = [c for c in _SPECIALIST_PREDICTORS if hasattr(agent, c)]
+    per_code: dict[str, list[dict[str, Any]]] = {c: [] for c in codes}
+    for example in examples:
+        for code, demo in specialist_demos(example, codes, task_points or examples).items():
+            per_code[code].append(demo)
+    for code, demos in per_code.items():
+        getattr(getattr(agent, code), _SPECIALIST_PREDICTORS[code]).demos = [dspy.Example(**d) for d in demos]
+        given.extend(demos)
+    return given
 
 
 def labeled_demos(
@@ -133,12 +251,12 @@ def labeled_demos(
         raise ConfigError("demos need the ReAct base: a native function-calling prompt has no slot for them.")
     demos = candidate_sets(examples, k, 1, seed)[0]
     program = agent.deepcopy()
-    set_demos(program, demos)
+    given = set_demos(program, demos, examples)
     return DemoSelection(
         program=program,
         k=k,
         chosen=[e.point_id for e in demos],
-        demo_tokens=demo_tokens([compact_demo(e) for e in demos]),
+        demo_tokens=demo_tokens(given),
     )
 
 
@@ -163,22 +281,21 @@ def select_demos(
     scores, best, best_score = [], None, -1.0
     for i, demos in enumerate(sets):
         program = agent.deepcopy()
-        set_demos(program, demos)
+        given = set_demos(program, demos, trainset)
         values = decision_scores(program, valset, metric=metric, num_threads=num_threads)
         score = sum(values) / len(values)
         scores.append({"set": i, "points": [e.point_id for e in demos], "val_exact": score})
         if progress:
             progress(f"demo set {i + 1}/{len(sets)}: validation exact {score:.3f}")
         if score > best_score:  # ties keep the earlier set: deterministic for a seed
-            best, best_score = (program, demos), score
-    program, demos = best
-    rendered = [compact_demo(e) for e in demos]
+            best, best_score = (program, demos, given), score
+    program, demos, given = best
     return DemoSelection(
         program=program,
         k=k,
         chosen=[e.point_id for e in demos],
         scores=scores,
-        demo_tokens=demo_tokens(rendered),
+        demo_tokens=demo_tokens(given),
     )
 
 

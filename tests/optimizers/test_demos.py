@@ -10,12 +10,16 @@ from fama_dspy.optimizers.demos import (
     candidate_sets,
     compact_demo,
     labeled_demos,
+    policy_lines_for,
+    remaining_steps,
     select_demos,
     set_demos,
+    specialist_demos,
 )
 from fama_dspy.optimizers.pipeline import compile_program
 from fama_dspy.optimizers.settings import CompileSettings, ProgramOutput, TrainingData
-from opt_helpers import after_lookup, cancel_request, order_ids, rule_lm
+from fama_dspy.signatures.action import AgentAction
+from opt_helpers import after_lookup, cancel_request, order_ids, policy_agent, rule_lm
 from scripted_lm import action_reply
 
 from fama_dspy.errors import ConfigError
@@ -190,3 +194,87 @@ def test_optimizers_chain_in_order(tmp_path):
         "demos",
     ]
     assert "agent.decide_solo" in result.tuning.changed
+
+
+POLICY_TEXT = """# Airline policy
+## Cancel flight
+Each reservation can have at most five passengers.
+Reservations can be cancelled within 24 hours of booking, or when the airline cancelled the flight.
+Before you cancel a reservation, list the details and get an explicit yes from the user.
+The reservation holds the flights, the passengers and the payment history.
+Baggage allowance depends on the cabin class of the reservation.
+The following rules apply:
+"""
+
+
+def test_policy_lines_prefer_the_rare_words_of_the_tool_name():
+    lines = policy_lines_for(POLICY_TEXT, "cancel_reservation")
+    assert len(lines) == 3
+    # "cancel" is rarer than "reservation": both cancel lines come before the reservation-only ones
+    assert lines[0].startswith("Reservations can be cancelled") and lines[1].startswith("Before you cancel")
+    assert all(not line.endswith(":") and not line.startswith("#") for line in lines)
+    assert policy_lines_for(POLICY_TEXT, "get_details") == []  # no distinctive word
+    assert policy_lines_for(POLICY_TEXT, "send_certificate") == []  # no line mentions it
+    named = "Use book_reservation only after the user confirmed every detail."
+    assert policy_lines_for(POLICY_TEXT + named, "book_reservation")[0] == named  # the tool itself wins
+
+
+def test_specialists_get_gold_derived_demos_of_the_same_points():
+    lookup, cancel = cancel_request(5), after_lookup(5)  # task t5: get_order, then cancel_order
+    tsa = specialist_demos(lookup, ["tsa"])["tsa"]
+    assert tsa["tools"] == ["get_order"] and "policy" not in tsa and "available_tools" not in tsa
+    assert remaining_steps(lookup, [cancel, lookup, cancel_request(6)]) == [
+        "call get_order",
+        "call cancel_order",
+    ]
+    assert remaining_steps(cancel, [lookup, cancel]) == [
+        "call cancel_order"
+    ]  # steps already done are left out
+    demos = specialist_demos(cancel, ["dce", "pln"], [lookup, cancel])
+    assert demos["pln"]["steps"] == ["call cancel_order"]
+    assert demos["dce"]["rules"] == [
+        "Authenticate the user by user id before any change. Orders can be cancelled only while pending."
+    ]
+    message = cancel.copy(gold=AgentAction(kind="message", message="Done."))
+    replies = specialist_demos(message, ["dce", "tsa"])
+    assert set(replies) == {"tsa"} and replies["tsa"]["tools"] == []  # a reply: no tool, no rule
+
+    agent = FamaAgent(specialists=["dce", "tsa", "pln", "mem"])
+    given = set_demos(agent, [lookup, cancel])
+    assert [d.tools for d in agent.tsa.suggest.demos] == [["get_order"], ["cancel_order"]]
+    assert [d.steps for d in agent.pln.plan.demos] == [
+        ["call get_order", "call cancel_order"],
+        ["call cancel_order"],
+    ]
+    assert len(agent.dce.extract.demos) == 2 and len(given) == 2 + 2 + 2 + 2
+    assert len(agent.agent.decide.demos) == 2
+
+
+def test_specialist_demos_round_trip_and_a_bare_agent_gets_none(tmp_path):
+    agent = FamaAgent(specialists=["tsa", "mem"])
+    set_demos(agent, [cancel_request(1), after_lookup(5)])
+    path = tmp_path / "p.json"
+    agent.save(path)
+    loaded = FamaAgent(specialists=["tsa", "mem"])
+    loaded.load(path)
+    assert [d["tools"] for d in loaded.tsa.suggest.demos] == [["get_order"], ["cancel_order"]]
+    bare = FamaAgent()
+    assert len(set_demos(bare, [cancel_request(1)])) == 1
+
+
+def test_specialist_demos_reach_the_specialists_prompts():
+    seen: dict[str, str] = {}
+
+    def recording(role, system, text):
+        seen[role] = text
+        return policy_agent(role, system, text)
+
+    lm, _ = rule_lm(recording)
+    agent = FamaAgent(specialists=["dce", "tsa", "pln"], decoding="json", id_policy="free")
+    set_demos(agent, [cancel_request(1), after_lookup(5)])
+    with dspy.context(lm=lm):
+        pred = agent(state=cancel_request(30).state)
+    assert pred.action.kind == "tool_call"
+    assert '"call cancel_order"' in seen["pln"] and '"cancel_order"' in seen["tsa"]
+    # the demo's rules are rendered as an output list (the policy input is plain text)
+    assert '"rules": [\n    "Authenticate the user by user id' in seen["dce"] and "#W5" in seen["dce"]
