@@ -15,7 +15,6 @@ DEFAULT_CONFIGS = "react,irma,fama:dce+mem"
 DEFAULT_MODES = "decisions"
 #: Small by default: a 2-core machine runs a 1.5B model at a few seconds per LM call.
 DEFAULT_NUM_TASKS = 3
-DEFAULT_MAX_STEPS = 30
 DECISION_VIEWS = ("interactive", "solo")
 
 
@@ -32,7 +31,7 @@ class BenchPlan:
     num_tasks: int | None = DEFAULT_NUM_TASKS
     trials: int = 1
     seed: int | None = None
-    max_steps: int = DEFAULT_MAX_STEPS
+    max_steps: int | None = None  # None: the benchmark's default_max_steps (set by check_plan)
     concurrency: int = 1
     user: str = "fama"
     decision_view: str = "interactive"
@@ -103,6 +102,8 @@ def check_plan(plan: BenchPlan) -> None:
     """Refuse a plan that cannot run, before any model starts."""
     benchmark = get_benchmark(plan.benchmark)
     benchmark.check_domain(plan.domain)
+    if plan.max_steps is None:
+        plan.max_steps = benchmark.default_max_steps
     solo_domains = benchmark.solo_domains
     if not plan.configs:
         raise ConfigError("no configurations to run")

@@ -43,7 +43,8 @@ class EpisodeRequest(BaseModel):
     num_tasks: int | None = None
     trials: int = 1
     seeds: list[int] | None = None
-    max_steps: int = 30
+    #: Agent decisions plus customer turns; None: the benchmark's ``default_max_steps``.
+    max_steps: int | None = None
     concurrency: int = 1
     solo: bool = False
     user: str = "fama"
@@ -69,6 +70,8 @@ class Benchmark(Protocol):
     interactive_domains: tuple[str, ...]
     #: Where a benchmark read from a user's checkout finds it (``checkout.Checkout``); None for packages.
     checkout: Any
+    #: Episode step limit (agent decisions plus customer turns) when a request names none.
+    default_max_steps: int
 
     def check_domain(self, domain: str) -> str:
         """``domain`` if the benchmark has it, else a ``ConfigError`` naming the choices."""

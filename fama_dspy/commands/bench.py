@@ -35,7 +35,6 @@ from fama_dspy.bench.configs import MODES
 from fama_dspy.bench.plan import (
     DECISION_VIEWS,
     DEFAULT_CONFIGS,
-    DEFAULT_MAX_STEPS,
     DEFAULT_MODES,
     DEFAULT_NUM_TASKS,
 )
@@ -93,7 +92,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     bench.add_argument(
         "--seed", type=int, default=None, help="base seed; trial i uses seed+i (default: τ²'s)"
     )
-    bench.add_argument("--max-steps", type=int, default=DEFAULT_MAX_STEPS)
+    bench.add_argument(
+        "--max-steps",
+        type=int,
+        default=None,
+        help="agent decisions plus customer turns per episode (default: the benchmark's; τ² and "
+        "ACEBench 30, τ-trait 60)",
+    )
     bench.add_argument("--concurrency", type=int, default=1, help="episodes (or points) in flight")
     bench.add_argument("--out", required=True, type=Path)
     parser.set_defaults(handler=bench_command)

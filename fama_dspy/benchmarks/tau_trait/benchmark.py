@@ -30,6 +30,8 @@ class TauTraitBenchmark:
     solo_domains: tuple[str, ...] = ()
     interactive_domains = DOMAINS
     checkout = CHECKOUT
+    #: τ-trait's own agents stop after 30 actions, each answered by the customer: 60 of our steps.
+    default_max_steps = 60
 
     def check_domain(self, domain: str) -> str:
         return check_domain(domain)
@@ -92,6 +94,7 @@ class TauTraitBenchmark:
                 f"it takes: {', '.join(EXTRA_KEYS)}"
             )
         fields = request.model_dump(exclude={"extra", "out"})
+        fields["max_steps"] = fields["max_steps"] or self.default_max_steps
         return run_episodes(agent_factory, out=request.out, **fields, **request.extra)
 
     def analyze_run(

@@ -60,3 +60,20 @@ def test_gold_with_our_simulated_customer(scripted, tmp_path):
     assert messages[-1]["content"] == "Great, thanks!" != CLOSING
     assert len(engine.calls) == 1 and "I want to cancel appointment APPT005" in engine.calls[0].prompt
     assert record["user_stats"]["turns"] == 2 and record["totals"]["user_prompt_tokens"] > 0
+
+
+def test_the_default_step_limit_is_tau_traits_own(tmp_path):
+    """τ-trait's agents stop after 30 actions, each answered: 60 of our steps, enough for the
+    longest gold (telehealth test-10, 30 actions), which a 30-step limit cut at its 15th action."""
+    benchmark = get_benchmark("tau-trait")
+    assert benchmark.default_max_steps == 60
+    request = EpisodeRequest(
+        domain="telehealth",
+        out=tmp_path,
+        progress=False,
+        user="scripted",
+        task_ids=["test-10"],
+        extra={"agent": "gold"},
+    )
+    [record] = benchmark.run_episodes(request)
+    assert record["max_steps"] == 60 and record["reward"] == 1.0
