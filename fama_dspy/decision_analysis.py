@@ -27,6 +27,8 @@ from fama_dspy.analysis.profile_builder import build_profile
 from fama_dspy.analysis.taxonomy import SPECIALIST_CODES
 
 COUNTERFACTUAL_FILE = "counterfactual.jsonl"
+#: How a profile's notes say that its counterfactual re-runs flipped nothing.
+NO_FLIP_NOTE = "no re-run flipped a point"
 
 
 def diagnose_decision_failures(
@@ -185,7 +187,7 @@ def counterfactual_profile(
             # ranking stays the prior's while the coverage threshold may drop out of reach (the
             # selection then fills the budget): say so rather than let it read as measured.
             notes.append(
-                f"no re-run flipped a point ({len(rows)} re-runs): every specialist tried on a category is "
+                f"{NO_FLIP_NOTE} ({len(rows)} re-runs): every specialist tried on a category is "
                 "lowered alike, so the ranking is the prior's and the subset is not a measured choice"
             )
     profile = build_profile(

@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import time
+import warnings
 from pathlib import Path
 
 import pytest
@@ -346,3 +347,20 @@ def test_directories_from_before_the_layout_was_recorded_resume_only_per_signatu
             bench_manifest(plan, tmp_path, "scripted/test", None, [1], [], None)["prompt_layout"]
             == "per-signature"
         )
+
+
+def test_a_profile_whose_reruns_flipped_nothing_warns_when_used(tmp_path):
+    from fama_dspy.analysis.profile import FailureProfile
+
+    note = "no re-run flipped a point (8 re-runs): every specialist tried on a category is lowered alike"
+    path = tmp_path / "p.json"
+    FailureProfile(model="qwen2.5-coder-1.5b", domain="mock", recommended=["mem"], notes=[note]).save(path)
+    with pytest.warns(UserWarning, match=r"p\.json: no re-run flipped a point \(8 re-runs\)"):
+        choice = resolve_agent(parse_config_spec(f"fama-profile:{path}").agent_spec(), "local", domain="mock")
+    assert choice.name == "fama[react:mem]"
+    FailureProfile(
+        model="qwen2.5-coder-1.5b", domain="mock", recommended=["mem"], notes=["flips: mem 2"]
+    ).save(path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        resolve_agent(parse_config_spec(f"fama-profile:{path}").agent_spec(), "local", domain="mock")
