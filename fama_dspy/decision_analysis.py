@@ -31,6 +31,11 @@ COUNTERFACTUAL_FILE = "counterfactual.jsonl"
 NO_FLIP_NOTE = "no re-run flipped a point"
 
 
+def no_flip_note(notes: Sequence[str]) -> str | None:
+    """The note of a profile whose counterfactual re-runs flipped nothing, if it has one."""
+    return next((note for note in notes if note.startswith(NO_FLIP_NOTE)), None)
+
+
 def diagnose_decision_failures(
     records: list[dict], points: dict[str, Any], domain: str
 ) -> list[FailureDiagnosis]:

@@ -32,7 +32,7 @@ from fama_dspy.conversation import DecisionState, render_messages
 from fama_dspy.demo_retrieval import MAX_POOL, DemoPool, PoolEntry, query_text
 from fama_dspy.errors import ConfigError
 from fama_dspy.fama_agent import FamaAgent
-from fama_dspy.specialists.base import clean_items
+from fama_dspy.specialists.base import clean_items, transcript
 
 #: How much of a demo's conversation is kept: the last messages, long tool outputs cut short.
 DEMO_TAIL_MESSAGES = 4
@@ -103,8 +103,8 @@ def policy_lines_for(policy: str, tool_name: str, limit: int = MAX_DEMO_RULES) -
 
 def _specialist_tail(state: DecisionState) -> str:
     """The conversation tail a specialist demo shows, rendered as the specialists see a conversation."""
-    text = render_messages(state.messages[-DEMO_TAIL_MESSAGES:], max_tool_chars=DEMO_TOOL_CHARS)
-    return f"[ticket] {state.ticket}\n{text}" if state.ticket else text
+    tail = state.model_copy(update={"messages": state.messages[-DEMO_TAIL_MESSAGES:]})
+    return transcript(tail, max_tool_chars=DEMO_TOOL_CHARS)
 
 
 def _step(gold: AgentAction) -> str:
@@ -116,17 +116,12 @@ def remaining_steps(example: dspy.Example, task_points: Sequence[dspy.Example]) 
     mine = [
         e
         for e in task_points
-        if e.domain == example.domain and e.task_id == example.task_id and _index(e) >= _index(example)
+        if e.domain == example.domain and e.task_id == example.task_id and e.index >= example.index
     ]
     if not any(e.point_id == example.point_id for e in mine):
         mine.append(example)
-    steps = [_step(e.gold) for e in sorted(mine, key=_index)]
+    steps = [_step(e.gold) for e in sorted(mine, key=lambda e: e.index)]
     return steps[:MAX_DEMO_STEPS]
-
-
-def _index(example: dspy.Example) -> int:
-    index = getattr(example, "index", None)
-    return int(index) if index is not None else int(str(example.point_id).rsplit("/", 1)[-1])
 
 
 def specialist_demos(

@@ -65,13 +65,11 @@ def _profile_subset(path: str, model: str, domain: str | None) -> list[str]:
     profile = FailureProfile.load(path)
     if domain is not None:
         profile.check_compatible(model, domain)  # warns when made for another model/domain
-    from fama_dspy.decision_analysis import NO_FLIP_NOTE
+    from fama_dspy.decision_analysis import no_flip_note
 
-    for note in profile.notes:
-        if note.startswith(
-            NO_FLIP_NOTE
-        ):  # a user comparing "fama-profile" should know it is the prior's pick
-            warnings.warn(f"profile {path}: {note}", stacklevel=3)
+    # A user comparing "fama-profile" should know when its subset is the prior's pick.
+    if note := no_flip_note(profile.notes):
+        warnings.warn(f"profile {path}: {note}", stacklevel=3)
     if not profile.recommended:
         warnings.warn(
             f"profile {path} recommends no specialists; FAMA runs as its bare base agent", stacklevel=3

@@ -163,7 +163,7 @@ def decision_run_command(args: argparse.Namespace) -> int:
     from fama_dspy.analysis.runs import default_profile_path
     from fama_dspy.benchmarks import get_benchmark
     from fama_dspy.configs import build_agent
-    from fama_dspy.decision_analysis import NO_FLIP_NOTE, counterfactual_profile
+    from fama_dspy.decision_analysis import counterfactual_profile, no_flip_note
     from fama_dspy.errors import ConfigError
     from fama_dspy.lm import make_lm
     from fama_dspy.results.decisions import load_decision_results
@@ -244,9 +244,8 @@ def decision_run_command(args: argparse.Namespace) -> int:
         console.print(table)
     console.print(f"categories: {profile.category_counts} → recommended subset: {profile.recommended}")
     console.print(escape(profile.explanation))
-    for note in profile.notes:
-        if note.startswith(NO_FLIP_NOTE):
-            console.print(f"[yellow]{escape(note)}[/yellow]")
+    if note := no_flip_note(profile.notes):
+        console.print(f"[yellow]{escape(note)}[/yellow]")
     console.print(f"profile → {escape(str(path))}")
     return 0
 

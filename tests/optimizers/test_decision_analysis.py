@@ -16,6 +16,23 @@ def point(i: int) -> DecisionPoint:
     return cancel_point(i)
 
 
+def wrong_answers(points: dict[str, DecisionPoint], message: str) -> list[dict]:
+    """A `react` run that answered every point with this message (all wrong)."""
+    return [
+        {
+            "point_id": pid,
+            "exact_ok": False,
+            "config": "react",
+            "action": {"kind": "message", "message": message},
+        }
+        for pid in points
+    ]
+
+
+def json_fama(codes):
+    return build_agent("fama", specialists=codes, decoding="json", id_policy="free")
+
+
 def only_with_memory(role, system, text):
     """The agent looks the order up only when MEM's section is in its prompt; otherwise it apologises."""
     if role == "agent":
@@ -28,25 +45,14 @@ def only_with_memory(role, system, text):
 
 def test_the_measured_flips_choose_the_subset(tmp_path):
     points = {p.id: p for p in (point(1), point(2), point(3))}
-    records = [
-        {
-            "point_id": pid,
-            "exact_ok": False,
-            "config": "react",
-            "action": {"kind": "message", "message": "I'm sorry"},
-        }
-        for pid in points
-    ]
+    records = wrong_answers(points, "I'm sorry")
     lm, _ = rule_lm(only_with_memory)
-
-    def agent_for(codes):
-        return build_agent("fama", specialists=codes, decoding="json", id_policy="free")
 
     with dspy.context(lm=lm):
         profile, rows = counterfactual_profile(
             records,
             points,
-            agent_for,
+            json_fama,
             tmp_path,
             domain="mock",
             model="rule",
@@ -65,7 +71,7 @@ def test_the_measured_flips_choose_the_subset(tmp_path):
         again, rows_again = counterfactual_profile(
             records,
             points,
-            agent_for,
+            json_fama,
             tmp_path,
             domain="mock",
             model="rule",
@@ -78,19 +84,8 @@ def test_the_measured_flips_choose_the_subset(tmp_path):
 
 def test_concurrent_reruns_give_the_serial_rows_in_order(tmp_path):
     points = {p.id: p for p in (point(1), point(2), point(3))}
-    records = [
-        {
-            "point_id": pid,
-            "exact_ok": False,
-            "config": "react",
-            "action": {"kind": "message", "message": "no"},
-        }
-        for pid in points
-    ]
+    records = wrong_answers(points, "no")
     lm, _ = rule_lm(only_with_memory)
-
-    def agent_for(codes):
-        return build_agent("fama", specialists=codes, decoding="json", id_policy="free")
 
     runs = {}
     for concurrency in (1, 3):
@@ -98,7 +93,7 @@ def test_concurrent_reruns_give_the_serial_rows_in_order(tmp_path):
             _, rows = counterfactual_profile(
                 records,
                 points,
-                agent_for,
+                json_fama,
                 tmp_path / str(concurrency),
                 domain="mock",
                 model="rule",
@@ -120,23 +115,12 @@ def always_apologise(role, system, text):
 
 def test_zero_flips_say_the_subset_is_the_priors_choice(tmp_path):
     points = {p.id: p for p in (point(1), point(2))}
-    records = [
-        {
-            "point_id": pid,
-            "exact_ok": False,
-            "config": "react",
-            "action": {"kind": "message", "message": "no"},
-        }
-        for pid in points
-    ]
+    records = wrong_answers(points, "no")
     lm, _ = rule_lm(always_apologise)
-
-    def agent_for(codes):
-        return build_agent("fama", specialists=codes, decoding="json", id_policy="free")
 
     with dspy.context(lm=lm):
         profile, rows = counterfactual_profile(
-            records, points, agent_for, tmp_path, domain="mock", model="rule", budget=2, candidates=("mem",)
+            records, points, json_fama, tmp_path, domain="mock", model="rule", budget=2, candidates=("mem",)
         )
     assert len(rows) == 2 and not any(r["fixed"] for r in rows)
     assert any(note.startswith("no re-run flipped a point (2 re-runs)") for note in profile.notes)
@@ -144,22 +128,11 @@ def test_zero_flips_say_the_subset_is_the_priors_choice(tmp_path):
 
 def test_a_flip_leaves_no_prior_note(tmp_path):
     points = {p.id: p for p in (point(1),)}
-    records = [
-        {
-            "point_id": pid,
-            "exact_ok": False,
-            "config": "react",
-            "action": {"kind": "message", "message": "no"},
-        }
-        for pid in points
-    ]
+    records = wrong_answers(points, "no")
     lm, _ = rule_lm(only_with_memory)
-
-    def agent_for(codes):
-        return build_agent("fama", specialists=codes, decoding="json", id_policy="free")
 
     with dspy.context(lm=lm):
         profile, _ = counterfactual_profile(
-            records, points, agent_for, tmp_path, domain="mock", model="rule", budget=1, candidates=("mem",)
+            records, points, json_fama, tmp_path, domain="mock", model="rule", budget=1, candidates=("mem",)
         )
     assert not any(note.startswith("no re-run flipped") for note in profile.notes)
