@@ -170,6 +170,28 @@ def evaluate_point(
     }
 
 
+def task_groups(todo: Sequence[tuple[int, DecisionPoint]]) -> list[list[tuple[int, DecisionPoint]]]:
+    """``todo`` as one group per (trial, task), points in gold order, groups in first-seen order.
+
+    A worker answers a group in order: each point's prompt extends the previous point's
+    conversation, so the server reuses the prompt it cached for that point (llama-server picks the
+    slot with the longest common prefix) and prefills only the new turns. Interleaving a task's
+    points across workers made every request prefill the whole conversation again.
+    """
+    groups: dict[tuple[int, str, str], list[tuple[int, DecisionPoint]]] = {}
+    for trial, point in todo:
+        groups.setdefault((trial, point.domain, point.task_id), []).append((trial, point))
+    return [sorted(group, key=lambda item: item[1].index) for group in groups.values()]
+
+
+def _run_in_order(
+    job: Callable[..., Any], group: list[tuple[int, DecisionPoint]], bar: Progress, bar_task: Any
+) -> None:
+    for trial, point in group:
+        job(trial, point)
+        bar.advance(bar_task)
+
+
 def evaluate_decisions(
     agent: Any,
     points: Sequence[DecisionPoint],
@@ -236,11 +258,13 @@ def evaluate_decisions(
             lm = lm_for_seed(seed0) if lm_for_seed is not None and seed0 is not None else dspy.settings.lm
             prime_prompt_cache(lm, [p.state for _, p in todo])
             with ThreadPoolExecutor(max_workers=concurrency) as pool:
-                futures = [pool.submit(contextvars.copy_context().run, job, t, p) for t, p in todo]
+                futures = [
+                    pool.submit(contextvars.copy_context().run, _run_in_order, job, group, bar, bar_task)
+                    for group in task_groups(todo)
+                ]
                 try:
                     for future in futures:
                         future.result()
-                        bar.advance(bar_task)
                 except BaseException:
                     for f in futures:
                         f.cancel()

@@ -15,6 +15,7 @@ from fama_dspy.results.decisions import (
     load_decision_results,
     score_action,
     summarize_decisions,
+    task_groups,
 )
 from fama_dspy.results.records import read_jsonl
 
@@ -133,6 +134,28 @@ def test_agent_errors_are_recorded_not_raised(airline_points, tmp_path):
             tmp_path,
             config_name="dead",
         )
+
+
+def test_concurrent_workers_answer_each_task_in_gold_order_on_one_thread(tmp_path):
+    import threading
+
+    points = iter_decision_points("airline", task_ids=["2", "4", "9"])
+    answered: list[tuple[str, int, int]] = []
+
+    def agent(state):
+        point = next(p for p in points if p.state == state)
+        answered.append((point.task_id, point.index, threading.get_ident()))
+        return Decision(AgentAction(kind="message", message="hi"))
+
+    evaluate_decisions(agent, list(reversed(points)), tmp_path, config_name="c", concurrency=3)
+    assert len(answered) == len(points)
+    for task_id in ("2", "4", "9"):
+        mine = [(index, thread) for t, index, thread in answered if t == task_id]
+        assert [index for index, _ in mine] == sorted(index for index, _ in mine)
+        assert len({thread for _, thread in mine}) == 1
+    # Trial-major, then tasks in first-seen order: trial 1 starts after every trial-0 task.
+    groups = task_groups([(t, p) for t in (0, 1) for p in points])
+    assert [g[0][0] for g in groups] == [0, 0, 0, 1, 1, 1]
 
 
 def test_records_of_an_older_view_are_not_resumed_into(airline_points, tmp_path):
