@@ -95,7 +95,8 @@ def counterfactual_reruns(
 
     ``agent_for(codes)`` builds the agent to ask (e.g. ``build_agent("fama", specialists=codes)``).
     Rows already in ``<out>/counterfactual.jsonl`` are reused, so an interrupted analysis resumes.
-    ``concurrency`` re-runs are in flight at once (rows keep point × candidate order).
+    ``concurrency`` points are re-asked at once, each point's candidates in turn (rows keep point ×
+    candidate order).
     """
     import contextvars
     from concurrent.futures import ThreadPoolExecutor
@@ -134,10 +135,21 @@ def counterfactual_reruns(
 
     if concurrency <= 1 or len(jobs) <= 1:
         return [rerun(*job) for job in jobs]
+    # One worker re-asks all candidates of a point in turn: the prompts share the point's
+    # conversation, which the server then serves from its cache instead of prefilling it again.
+    by_point: dict[str, list[int]] = {}
+    for index, job in enumerate(jobs):
+        by_point.setdefault(job[1].id, []).append(index)
+
+    def rerun_all(indices: list[int]) -> list[tuple[int, dict[str, Any]]]:
+        return [(i, rerun(*jobs[i])) for i in indices]
+
     with ThreadPoolExecutor(max_workers=concurrency) as pool:
-        futures = [pool.submit(contextvars.copy_context().run, rerun, *job) for job in jobs]
+        futures = [
+            pool.submit(contextvars.copy_context().run, rerun_all, group) for group in by_point.values()
+        ]
         try:
-            return [f.result() for f in futures]
+            return [row for _, row in sorted(pair for f in futures for pair in f.result())]
         except BaseException:
             for f in futures:
                 f.cancel()
