@@ -50,6 +50,8 @@ class FailureEvidence(BaseModel):
     fallbacks: int = 0
     #: Whether the user simulator stayed in its role (checked per episode); None: not checked or solo.
     user_in_role: bool | None = None
+    #: The agent worked from a ticket with no user simulator: no failure can be the user's.
+    solo: bool = False
     condensed_trajectory: str = ""
 
     @field_validator("task_id", "domain", "termination_reason", mode="before")
@@ -123,6 +125,8 @@ class FailureEvidence(BaseModel):
             lines.append(f"decisions replaced by a fallback message (agent failed): {self.fallbacks}")
         if self.user_in_role is not None:
             lines.append(f"simulated user stayed in role: {'yes' if self.user_in_role else 'no'}")
+        if self.solo:
+            lines.append("no user in this episode: the agent worked alone from a ticket")
         return "\n".join(lines)
 
 

@@ -124,6 +124,14 @@ class NonAgentFailureDetector(dspy.Module):
             return NonAgentVerdict(
                 kind="none", rationale=error or f"invalid kind {pred.kind!r}", source="parse_failure"
             )
+        if evidence.solo and pred.kind == "user_drift":
+            # Seen with the 1.5B judge on every failed solo ACEBench episode: without this check each
+            # would be set aside and the profile learn nothing.
+            return NonAgentVerdict(
+                kind="none",
+                rationale=f"The judge answered user_drift for an episode with no user ({_text(pred.rationale)}).",
+                source="rule",
+            )
         return NonAgentVerdict(kind=pred.kind, rationale=_text(pred.rationale))
 
 

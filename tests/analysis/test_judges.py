@@ -134,6 +134,21 @@ def test_detector_parse_failure_keeps_the_episode_as_agent_caused():
     assert (out.kind, out.source) == ("none", "parse_failure")
 
 
+def test_detector_user_drift_on_a_solo_episode_is_agent_caused():
+    # A solo episode has no user: "user_drift" from the judge cannot be right; a broken task can.
+    out, _ = _run(
+        NonAgentFailureDetector(), {"non_agent": _kind("user_drift")}, evidence=_evidence(solo=True)
+    )
+    assert (out.kind, out.source) == ("none", "rule")
+    assert "no user" in out.rationale
+    out, _ = _run(
+        NonAgentFailureDetector(), {"non_agent": _kind("broken_task")}, evidence=_evidence(solo=True)
+    )
+    assert (out.kind, out.source) == ("broken_task", "judge")
+    assert "no user in this episode" in _evidence(solo=True).render()
+    assert "no user in this episode" not in _evidence().render()
+
+
 # --- primary error ---------------------------------------------------------------------------------
 
 

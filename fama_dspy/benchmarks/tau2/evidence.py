@@ -306,6 +306,7 @@ def evidence_from_record(
         rejected_actions=rejected,
         fallbacks=fallbacks,
         user_in_role=record.get("user_in_role"),
+        solo=bool(record.get("solo")),
         condensed_trajectory=condense_trajectory(
             tau2_to_view(messages), max_total_chars=max_transcript_chars
         ),

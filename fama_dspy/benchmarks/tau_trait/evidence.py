@@ -250,5 +250,6 @@ def evidence_from_record(
         rejected_actions=rejected,
         fallbacks=fallbacks,
         user_in_role=record.get("user_in_role"),
+        solo=bool(record.get("solo")),
         condensed_trajectory=condense_trajectory(messages, max_total_chars=max_transcript_chars),
     )

@@ -32,6 +32,7 @@ def test_wrong_arguments_and_state_differences_are_named(tmp_path):
     (record,) = run(tmp_path, "multi-step", ["agent_multi_step_19"], builder=edited_gold(_wrong_message))
     evidence = evidence_from_record(record)
     assert evidence.reward == 0.0 and evidence.db_mismatch is True and not evidence.missed_actions
+    assert evidence.solo  # multi-step episodes have no user: the detector must not blame one
     (wrong,) = evidence.wrong_argument_actions
     assert wrong.startswith("send_message: message expected") and '"Hi"' in wrong
     assert any(d.startswith("MessageApi.inbox.") and '"Hi"' in d for d in evidence.state_differences)
