@@ -7,9 +7,11 @@ made; the benchmark's own ``analyze_run`` fills the latter.
 
 from __future__ import annotations
 
+import contextvars
 import random
 import re
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -122,6 +124,7 @@ def run_planned_reruns(
     plan: list[dict[str, Any]],
     originals: dict[tuple[str, int], dict[str, Any]],
     run_group: Callable[[str, int, dict[str, Any], list[str]], list[dict[str, Any]]],
+    concurrency: int = 1,
 ) -> list[dict[str, Any]]:
     """Run ``plan_reruns``' rows; each comes back with ``fixed`` and ``error``.
 
@@ -129,23 +132,41 @@ def run_planned_reruns(
     ``run_group(specialist, trial, original, task_ids)`` runs one group with the benchmark's own
     runner (``original`` is the first failed record of the group) and returns its records. A re-run
     fixes its point when it ends without error and succeeds; errored re-runs carry no credit.
+
+    With ``concurrency`` > 1 each row runs as a group of its own, ``concurrency`` at once: a budget
+    spread over five specialists makes groups of one or two tasks, and running those one group
+    after another left most of the server's slots idle.
     """
     groups: dict[tuple, list[dict[str, Any]]] = {}
     for row in plan:
         original = originals[(row["task_id"], row["trial"])]
         key = (row["specialist"], row["trial"], *(original.get(f) for f in RERUN_GROUP_FIELDS))
         groups.setdefault(key, []).append(row)
-    results: list[dict[str, Any]] = []
-    for (code, trial, *_), rows in groups.items():
+    units = list(groups.values()) if concurrency <= 1 else [[row] for rows in groups.values() for row in rows]
+
+    def run_unit(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        code, trial = rows[0]["specialist"], rows[0]["trial"]
         original = originals[(rows[0]["task_id"], trial)]
         by_task = {r["task_id"]: r for r in run_group(code, trial, original, [r["task_id"] for r in rows])}
+        results = []
         for row in rows:
             record = by_task.get(row["task_id"])
             error = record.get("error") if record is not None else "not run"
             results.append(
                 {**row, "error": error, "fixed": error is None and is_success(record.get("reward"))}
             )
-    return results
+        return results
+
+    if concurrency <= 1 or len(units) <= 1:
+        return [result for unit in units for result in run_unit(unit)]
+    with ThreadPoolExecutor(max_workers=concurrency) as pool:
+        futures = [pool.submit(contextvars.copy_context().run, run_unit, unit) for unit in units]
+        try:
+            return [result for future in futures for result in future.result()]
+        except BaseException:
+            for future in futures:
+                future.cancel()
+            raise
 
 
 #: The record fields every diagnosis row repeats, so a row identifies its episode on its own.
@@ -170,8 +191,7 @@ def diagnose_failed_records(
     ``evidence_of(record)`` is the benchmark's LLM-free evidence, ``policy_of(record)`` the policy the
     agent had. Any benchmark's ``analyze_run`` uses this; a rerun resumes from ``diagnoses.jsonl``.
     """
-    import contextvars
-    from concurrent.futures import ThreadPoolExecutor, as_completed
+    from concurrent.futures import as_completed
 
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn

@@ -39,3 +39,27 @@ def test_reruns_are_grouped_by_specialist_trial_and_settings_and_credited():
         "fixed": False,
     }  # no credit on error
     assert by[("t1", "VER")]["error"] == "not run" and by[("t1", "VER")]["fixed"] is False
+
+
+def test_concurrent_reruns_run_each_row_alone_and_keep_the_rows():
+    import threading
+    import time
+
+    originals = {(t, 0): {"domain": "d", "seed": 5, "max_steps": 10} for t in ("t1", "t2", "t3")}
+    plan = [{"task_id": t, "trial": 0, "specialist": s} for s in ("MEM", "VER") for t in ("t1", "t2", "t3")]
+    calls, threads = [], set()
+
+    def run_group(code, trial, original, task_ids):
+        calls.append((code, tuple(task_ids)))
+        threads.add(threading.get_ident())
+        time.sleep(0.05)  # long enough that the next submission finds no idle worker
+        return [
+            {"task_id": t, "reward": 1.0 if (code, t) == ("VER", "t2") else 0.0, "error": None}
+            for t in task_ids
+        ]
+
+    rows = run_planned_reruns(plan, originals, run_group, concurrency=3)
+    assert sorted(calls) == sorted((r["specialist"], (r["task_id"],)) for r in plan)  # one task per call
+    assert [(r["specialist"], r["task_id"]) for r in rows] == [(r["specialist"], r["task_id"]) for r in plan]
+    assert [r["fixed"] for r in rows] == [False, False, False, False, True, False]
+    assert len(threads) > 1

@@ -85,7 +85,7 @@ def _rerun(
                 progress=False,
             )
 
-    return run_planned_reruns(plan, failed, run_group)
+    return run_planned_reruns(plan, failed, run_group, concurrency=concurrency)
 
 
 def analyze_run(

@@ -136,7 +136,7 @@ def _rerun(
                 **_rerun_user(original.get("user"), user_lm or agent_lm, user_llm, user_llm_args),
             )
 
-    return run_planned_reruns(plan, records, run_group)
+    return run_planned_reruns(plan, records, run_group, concurrency=concurrency)
 
 
 # -- the whole analysis ----------------------------------------------------------------------------

@@ -113,7 +113,7 @@ def _rerun(
                 console=console,
             )
 
-    return run_planned_reruns(plan, failed, run_group)
+    return run_planned_reruns(plan, failed, run_group, concurrency=concurrency)
 
 
 def analyze_run(
