@@ -125,7 +125,7 @@ class NonAgentFailureDetector(dspy.Module):
                 kind="none", rationale=error or f"invalid kind {pred.kind!r}", source="parse_failure"
             )
         if evidence.solo and pred.kind == "user_drift":
-            # Seen with the 1.5B judge on every failed solo ACEBench episode: without this check each
+            # Seen with the 1.5B judge on the first four failed solo ACEBench episodes: without this check each
             # would be set aside and the profile learn nothing.
             return NonAgentVerdict(
                 kind="none",
