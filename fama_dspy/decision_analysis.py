@@ -98,9 +98,7 @@ def counterfactual_reruns(
     ``concurrency`` points are re-asked at once, each point's candidates in turn (rows keep point ×
     candidate order).
     """
-    import contextvars
-    from concurrent.futures import ThreadPoolExecutor
-
+    from fama_dspy.parallel import map_in_context
     from fama_dspy.results.decisions import score_action
     from fama_dspy.results.records import JsonlAppender, read_jsonl
 
@@ -144,16 +142,8 @@ def counterfactual_reruns(
     def rerun_all(indices: list[int]) -> list[tuple[int, dict[str, Any]]]:
         return [(i, rerun(*jobs[i])) for i in indices]
 
-    with ThreadPoolExecutor(max_workers=concurrency) as pool:
-        futures = [
-            pool.submit(contextvars.copy_context().run, rerun_all, group) for group in by_point.values()
-        ]
-        try:
-            return [row for _, row in sorted(pair for f in futures for pair in f.result())]
-        except BaseException:
-            for f in futures:
-                f.cancel()
-            raise
+    pairs = map_in_context(rerun_all, list(by_point.values()), concurrency)
+    return [row for _, row in sorted(pair for group in pairs for pair in group)]
 
 
 def counterfactual_profile(

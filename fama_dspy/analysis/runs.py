@@ -7,11 +7,9 @@ made; the benchmark's own ``analyze_run`` fills the latter.
 
 from __future__ import annotations
 
-import contextvars
 import random
 import re
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +18,7 @@ from fama_dspy.analysis.diagnosis import FailureDiagnosis
 from fama_dspy.analysis.evidence import FailureEvidence
 from fama_dspy.analysis.taxonomy import SPECIALIST_CODES
 from fama_dspy.errors import ConfigError
+from fama_dspy.parallel import map_in_context
 from fama_dspy.results.records import dedupe, episode_key, is_success, load_episodes, read_jsonl
 
 DIAGNOSES_FILE = "diagnoses.jsonl"
@@ -157,16 +156,7 @@ def run_planned_reruns(
             )
         return results
 
-    if concurrency <= 1 or len(units) <= 1:
-        return [result for unit in units for result in run_unit(unit)]
-    with ThreadPoolExecutor(max_workers=concurrency) as pool:
-        futures = [pool.submit(contextvars.copy_context().run, run_unit, unit) for unit in units]
-        try:
-            return [result for future in futures for result in future.result()]
-        except BaseException:
-            for future in futures:
-                future.cancel()
-            raise
+    return [result for group in map_in_context(run_unit, units, concurrency) for result in group]
 
 
 #: The record fields every diagnosis row repeats, so a row identifies its episode on its own.
@@ -191,8 +181,6 @@ def diagnose_failed_records(
     ``evidence_of(record)`` is the benchmark's LLM-free evidence, ``policy_of(record)`` the policy the
     agent had. Any benchmark's ``analyze_run`` uses this; a rerun resumes from ``diagnoses.jsonl``.
     """
-    from concurrent.futures import as_completed
-
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
@@ -224,15 +212,7 @@ def diagnose_failed_records(
         console=console or Console(stderr=True),
         disable=not progress,
     )
-    with bar, ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
+    with bar:
         task = bar.add_task("diagnosing", total=len(todo))
-        # Each diagnosis runs in a copy of the caller's context: worker threads see its DSPy settings.
-        futures = [pool.submit(contextvars.copy_context().run, job, r) for r in todo]
-        try:
-            for future in as_completed(futures):
-                future.result()
-                bar.advance(task)
-        except BaseException:
-            for f in futures:
-                f.cancel()  # what already finished is saved; a rerun resumes
-            raise
+        # Each row is saved as it finishes: after a failure a rerun resumes from what finished.
+        map_in_context(job, todo, concurrency, on_done=lambda _: bar.advance(task))

@@ -9,9 +9,7 @@ is raised once the running ones are saved; Ctrl-C drops what has not started.
 
 from __future__ import annotations
 
-import contextvars
 from collections.abc import Callable, Hashable, Sequence
-from concurrent.futures import CancelledError, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,6 +25,8 @@ from rich.progress import (
     TimeElapsedColumn,
     TimeRemainingColumn,
 )
+
+from fama_dspy.parallel import map_in_context
 
 
 @dataclass(frozen=True)
@@ -105,29 +105,4 @@ def run_episode_jobs(
             rewards.append(record["reward"])
             bar.update(bar_task, advance=1, reward=f"{sum(rewards) / len(rewards):.3f}")
 
-        if concurrency == 1:
-            for item in jobs:
-                finished(job(*item))
-            return
-        failure: BaseException | None = None
-        with ThreadPoolExecutor(max_workers=concurrency) as pool:
-            futures = [pool.submit(contextvars.copy_context().run, job, *item) for item in jobs]
-            try:
-                for future in as_completed(futures):
-                    try:
-                        record = future.result()
-                    except CancelledError:
-                        continue
-                    except Exception as exc:  # noqa: BLE001 - stop scheduling, keep what finishes
-                        if failure is None:
-                            failure = exc
-                            for f in futures:
-                                f.cancel()
-                        continue
-                    finished(record)
-            except BaseException:  # Ctrl-C: drop what has not started; running episodes still save
-                for f in futures:
-                    f.cancel()
-                raise
-        if failure is not None:
-            raise failure
+        map_in_context(lambda item: job(*item), jobs, concurrency, on_done=finished)

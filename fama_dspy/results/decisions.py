@@ -16,11 +16,9 @@ accuracies.
 
 from __future__ import annotations
 
-import contextvars
 import json
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +32,7 @@ from fama_dspy.adapters import current_prompt_layout
 from fama_dspy.conversation import DecisionState
 from fama_dspy.errors import ConfigError
 from fama_dspy.identifiers import seen_identifiers, unseen_identifiers
+from fama_dspy.parallel import map_in_context
 from fama_dspy.prompt_cache import prime_prompt_cache
 from fama_dspy.results.decision_log import (
     info_cache_hits,
@@ -257,18 +256,9 @@ def evaluate_decisions(
             seed0 = seeds[todo[0][0]] if todo else None
             lm = lm_for_seed(seed0) if lm_for_seed is not None and seed0 is not None else dspy.settings.lm
             prime_prompt_cache(lm, [p.state for _, p in todo])
-            with ThreadPoolExecutor(max_workers=concurrency) as pool:
-                futures = [
-                    pool.submit(contextvars.copy_context().run, _run_in_order, job, group, bar, bar_task)
-                    for group in task_groups(todo)
-                ]
-                try:
-                    for future in futures:
-                        future.result()
-                except BaseException:
-                    for f in futures:
-                        f.cancel()
-                    raise
+            map_in_context(
+                lambda group: _run_in_order(job, group, bar, bar_task), task_groups(todo), concurrency
+            )
     by_key = {(r["point_id"], record_trial(r)): r for r in load_decision_results(out, config_name)}
     return [by_key[(p.id, t)] for p in points for t in range(len(seeds)) if (p.id, t) in by_key]
 

@@ -15,9 +15,7 @@ bound. The non-agent detector should exclude none of these episodes; its false a
 
 from __future__ import annotations
 
-import contextvars
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +31,7 @@ from fama_dspy.analysis.taxonomy import CATEGORIES
 from fama_dspy.benchmarks.tau2.builders import make_environment
 from fama_dspy.benchmarks.tau2.judge_validation.build import EXAMPLES_FILE, load_validation_set
 from fama_dspy.errors import ConfigError
+from fama_dspy.parallel import map_in_context
 
 DEFAULT_PATH = Path("data/judge_validation") / EXAMPLES_FILE
 
@@ -162,15 +161,10 @@ def evaluate_judges(
         console=console or Console(stderr=True),
         disable=not progress,
     )
-    diagnoses: list[FailureDiagnosis] = []
     with dspy.context(lm=lm), bar:
         task = bar.add_task("judging", total=len(rows))
-        with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
-            # Each example runs in a copy of this context, so the worker threads see the LM.
-            futures = [pool.submit(contextvars.copy_context().run, judge, row) for row in rows]
-            for future in futures:
-                diagnoses.append(future.result())
-                bar.advance(task)
+        # Each example runs in a copy of this context, so the worker threads see the LM.
+        diagnoses = map_in_context(judge, rows, concurrency, on_done=lambda _: bar.advance(task))
     return score_judges([r["label"] for r in rows], diagnoses)
 
 
