@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import contextvars
-from concurrent.futures import ThreadPoolExecutor
-
 import dspy
 
 from fama_dspy.adapters import JSONModeAdapter
@@ -14,6 +11,7 @@ from fama_dspy.decoding import DEFAULT_DECODING, DEFAULT_ID_POLICY, check_decodi
 from fama_dspy.demo_retrieval import DemoPool
 from fama_dspy.errors import ConfigError
 from fama_dspy.lm_calls import record_lm_calls, served_calls, total_usage
+from fama_dspy.parallel import map_in_context
 from fama_dspy.specialists import SPECIALISTS, TUNABLES, normalize_codes
 
 REVISION_FEEDBACK = "Your proposed action `{action}` was rejected by a check: {reason}\nDecide again."
@@ -225,15 +223,8 @@ class FamaAgent(dspy.Module):
         codes = tuple(c for c in self.context_specialists if gate_open(self.gates.get(c, "always"), state))
         remote = [c for c in codes if SPECIALISTS[c].calls_lm]  # the others need no LM: run them inline.
         results: dict[str, dspy.Prediction] = {}
-        if len(remote) > 1 and self.max_workers > 1:
-            with ThreadPoolExecutor(max_workers=min(self.max_workers, len(remote))) as pool:
-                futures = {
-                    c: pool.submit(contextvars.copy_context().run, getattr(self, c), state=state)
-                    for c in remote
-                }
-                results.update((c, f.result()) for c, f in futures.items())
-        else:
-            results.update((c, getattr(self, c)(state=state)) for c in remote)
+        workers = min(self.max_workers, len(remote))
+        results.update(zip(remote, map_in_context(lambda c: getattr(self, c)(state=state), remote, workers)))
         results.update((c, getattr(self, c)(state=state)) for c in codes if c not in remote)
         return {c: results[c] for c in codes}
 

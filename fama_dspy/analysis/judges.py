@@ -8,9 +8,7 @@ calls where the benchmark's evidence is decisive.
 
 from __future__ import annotations
 
-import contextvars
 import json
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import dspy
@@ -23,6 +21,7 @@ from fama_dspy.analysis.evidence import FailureEvidence
 from fama_dspy.analysis.policy_excerpt import policy_excerpt
 from fama_dspy.analysis.rules import category_by_rule, non_agent_by_rule
 from fama_dspy.analysis.taxonomy import CATEGORIES, NON_AGENT_KINDS
+from fama_dspy.parallel import map_in_context
 from fama_dspy.signatures.judges import CATEGORY_JUDGES, NonAgentFailure, PrimaryError
 
 __all__ = [
@@ -292,11 +291,6 @@ class FailureAnalyzer(dspy.Module):
     def _run(self, jobs: dict[str, tuple[dspy.Module, dict]]) -> dict[str, Any]:
         """Run the modules concurrently; each thread runs in a copy of the caller's context, which
         carries DSPy's settings (LM, adapter, callbacks, usage tracker), as ``dspy.Parallel`` does."""
-        if len(jobs) <= 1 or self.max_workers <= 1:
-            return {key: module(**kw) for key, (module, kw) in jobs.items()}
-        with ThreadPoolExecutor(max_workers=min(self.max_workers, len(jobs))) as pool:
-            futures = {
-                key: pool.submit(contextvars.copy_context().run, module, **kw)
-                for key, (module, kw) in jobs.items()
-            }
-            return {key: f.result() for key, f in futures.items()}
+        workers = min(self.max_workers, len(jobs))
+        results = map_in_context(lambda job: job[0](**job[1]), list(jobs.values()), workers)
+        return dict(zip(jobs, results))
