@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from fama_dspy.commands.options import add_model_args
+from fama_dspy.commands.options import add_model_args, use_benchmark_checkout
 
 console = Console(width=None if sys.stdout.isatty() else 200)  # wide tables in logs
 
@@ -47,6 +47,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         default=None,
         choices=available_benchmarks(),
         help="benchmark the run was made on (default: the run's manifest, else tau2)",
+    )
+    group.add_argument(
+        "--data-dir",
+        type=Path,
+        default=None,
+        help="the benchmark's checkout folder (ACEBench, τ-trait), needed for re-runs",
     )
     group.add_argument(
         "--rerun-budget",
@@ -254,6 +260,8 @@ def run_command(args: argparse.Namespace) -> int:
     from fama_dspy.analysis.runs import default_profile_path, load_diagnosis_rows, select_run
     from fama_dspy.benchmarks import get_benchmark
 
+    args.benchmark = _run_benchmark(args.run_dir, args.benchmark)
+    use_benchmark_checkout(args)
     if (args.run_dir / "decisions.jsonl").exists() and not (args.run_dir / "episodes.jsonl").exists():
         return decision_run_command(args)
     if args.counterfactual:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import os
 
 import pytest
 from analysis.judge_lm import judge_lm
@@ -159,3 +160,20 @@ def test_counterfactual_candidates_every_linked_or_listed():
     assert analyze._counterfactual_candidates("MEM, tsa", [talked], points, "mock") == ["tsa", "mem"]
     with pytest.raises(ConfigError):
         analyze._counterfactual_candidates("mem,xyz", [talked], points, "mock")
+
+
+def test_data_dir_names_the_checkout_of_a_benchmark_read_from_one(tmp_path, monkeypatch, judge):
+    _, asked = judge
+    monkeypatch.setenv("FAMA_ACEBENCH_DIR", str(tmp_path / "elsewhere"))  # restored after the test
+    (tmp_path / "empty").mkdir()
+    checkout = tmp_path / "ACEBench"
+    args = _args(str(tmp_path / "empty"), "--benchmark", "acebench", "--data-dir", str(checkout))
+    with pytest.raises(ConfigError, match="No episodes"):
+        args.handler(args)
+    assert os.environ["FAMA_ACEBENCH_DIR"] == str(checkout.resolve())
+    # τ² is an installed package: naming a checkout for it is a mistake, said before any model starts.
+    make_run(tmp_path / "run")
+    args = _args(str(tmp_path / "run"), "--data-dir", str(checkout))
+    with pytest.raises(ConfigError, match="installed as a package"):
+        args.handler(args)
+    assert asked == []
