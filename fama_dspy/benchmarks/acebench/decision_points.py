@@ -3,7 +3,9 @@
 The gold path (``gold.py``: the first milestone list, with the errata that make it reach the
 ground truth) is replayed in a fresh sandbox, so each state holds the earlier gold calls with
 their real results:
-- multi-step (solo): the ticket (the question), the tools plus ``done``;
+- multi-step (solo): the ticket (the question), the tools plus ``done``; after the last gold call
+  one more point whose gold is ``done``: stopping when the work is finished is a decision of its
+  own (an extra call after it changes the sandbox, and end-to-end accuracy compares the sandbox);
 - multi-turn: one user message carrying the whole request in the user's first person (what the
   simulated user would reveal over the dialogue, given up front, as τ²'s points do). Before a
   gold call to a write tool of a ``Travel`` task, a generic confirmation exchange is added
@@ -22,7 +24,7 @@ from fama_dspy.benchmarks.acebench.data import CHECKOUT, AceTask, load_tasks
 from fama_dspy.benchmarks.acebench.gold import gold_calls
 from fama_dspy.benchmarks.acebench.prompts import agent_policy, user_scenario
 from fama_dspy.benchmarks.acebench.sandbox import make_sandbox
-from fama_dspy.benchmarks.acebench.tools import task_tools
+from fama_dspy.benchmarks.acebench.tools import STOP_TOOL, task_tools
 from fama_dspy.conversation import DecisionState, Message, ToolCall
 from fama_dspy.results.decisions import DecisionPoint, visible_text
 from fama_dspy.results.matching import underivable_values
@@ -70,6 +72,21 @@ def task_decision_points(task: AceTask, confirm_writes: bool = True) -> list[Dec
         result = sandbox.execute(tool_call)
         view.append(Message(role="assistant", tool_calls=[tool_call]))
         view.append(Message(role="tool", tool_name=call.name, content=result.content, error=result.error))
+    if solo and points:
+        index = len(points)
+        points.append(
+            DecisionPoint(
+                id=f"{task.domain}/{task.id}/{index}",
+                domain=task.domain,
+                task_id=task.id,
+                index=index,
+                solo=True,
+                state=DecisionState(policy=policy, tools=specs, messages=list(view), ticket=ticket),
+                gold=AgentAction(kind="tool_call", tool_name=STOP_TOOL, arguments={}),
+                writes=False,
+                derivable=True,
+            )
+        )
     return points
 
 

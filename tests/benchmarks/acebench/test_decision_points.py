@@ -16,16 +16,27 @@ pytestmark = pytest.mark.usefixtures("acebench_root")
 @pytest.mark.parametrize("domain", ["multi-step", "multi-turn"])
 def test_one_point_per_gold_call_with_stable_ids(domain):
     points = get_benchmark("acebench").decision_points(domain)
-    expected = [(t.id, i) for t in all_tasks(domain) for i in range(len(gold_calls(t)))]
+    stop = 1 if domain == "multi-step" else 0  # solo tasks end with a decision to call `done`
+    expected = [(t.id, i) for t in all_tasks(domain) for i in range(len(gold_calls(t)) + stop)]
     assert [(p.task_id, p.index) for p in points] == expected
     assert all(p.id == f"{domain}/{p.task_id}/{p.index}" and p.domain == domain for p in points)
     assert len({p.id for p in points}) == len(points)
-    assert len(points) == {"multi-step": 113, "multi-turn": 129}[domain]
+    assert len(points) == {"multi-step": 113 + 20, "multi-turn": 129}[domain]
+
+
+def test_a_solo_task_ends_with_the_decision_to_stop_after_every_gold_call():
+    points = get_benchmark("acebench").decision_points("multi-step", task_ids=["agent_multi_step_5"])
+    stop, last_call = points[-1], points[-2]
+    assert stop.gold.tool_name == "done" and stop.gold.arguments == {}
+    assert not stop.writes and stop.derivable
+    # the whole gold path and its results are behind it: the state of a finished task
+    assert len(stop.state.messages) == len(last_call.state.messages) + 2
+    assert stop.state.messages[-2].tool_calls[0].name == last_call.gold.tool_name
 
 
 def test_multi_step_states_hold_the_ticket_and_earlier_results():
     points = get_benchmark("acebench").decision_points("multi-step", task_ids=["agent_multi_step_5"])
-    first, last = points[0], points[-1]
+    first, last = points[0], points[-2]
     assert first.solo and first.state.ticket.startswith("I am Eve") and first.state.messages == []
     assert first.state.tools[-1].name == "done"
     assert len(last.state.messages) == 2 * last.index

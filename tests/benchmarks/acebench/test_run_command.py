@@ -66,5 +66,6 @@ def test_decision_points_of_a_react_agent(tmp_path, monkeypatch):
     monkeypatch.setattr(run, "make_lm_from_args", lambda args: lm)
     assert run.run_command(_args(tmp_path, "--mode", "decisions")) == 0
     records = read_jsonl(tmp_path / "decisions.jsonl")
-    assert [r["point_id"] for r in records] == [f"multi-step/{TASK}/{i}" for i in range(3)]
-    assert [r["name_ok"] for r in records] == [True, False, False]
+    # three gold calls, then the decision to stop
+    assert [r["point_id"] for r in records] == [f"multi-step/{TASK}/{i}" for i in range(4)]
+    assert [r["name_ok"] for r in records] == [True, False, False, False]
