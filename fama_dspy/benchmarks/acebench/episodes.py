@@ -64,6 +64,7 @@ from fama_dspy.episodes.schedule import (
     records_in_plan_order,
     run_episode_jobs,
 )
+from fama_dspy.episodes.seeding import seed_agent, trial_lm
 from fama_dspy.errors import ConfigError
 from fama_dspy.results.fatal import as_endpoint_error, is_endpoint_failure
 from fama_dspy.results.records import (
@@ -171,12 +172,12 @@ def run_episode(
     seed: int,
     settings: EpisodeSettings,
     make_agent: AgentBuilder,
-    make_customer: Callable[[AceTask], Any] | None,
+    make_customer: Callable[[AceTask, int], Any] | None,
 ) -> dict[str, Any]:
     """One episode → one record. Building the agent and refused connections propagate."""
     root = CHECKOUT.path()
     tools = task_tools(task.functions, settings.solo)
-    agent = make_agent(task)
+    agent = seed_agent(make_agent(task), seed)  # trial i samples anew, never replays trial 0
     driver = AgentDriver(
         agent,
         tools,
@@ -187,7 +188,7 @@ def run_episode(
         max_reasks=settings.max_reasks,
     )
     sandbox = make_sandbox(root, task.domain, task.involved_classes, task.initial_config)
-    customer = None if settings.solo or make_customer is None else make_customer(task)
+    customer = None if settings.solo or make_customer is None else make_customer(task, seed)
     record = _base_record(settings, task.id, trial, seed)
     record["started_at"] = _now()
     started = time.perf_counter()
@@ -255,10 +256,11 @@ def _agent_builder(
 
 def _customer_builder(
     kind: str, user_lm: Any, user_llm: str | None, user_llm_args: dict | None
-) -> Callable[[AceTask], Any]:
+) -> Callable[[AceTask, int], Any]:
+    """``(task, trial seed) -> customer``; an LLM user samples each trial anew (``trial_lm``)."""
     check_user_kind(kind)
     if kind == "scripted":
-        return lambda task: ScriptedCustomer(task.question)
+        return lambda task, seed: ScriptedCustomer(task.question)
     import dspy
 
     lm = user_lm
@@ -270,10 +272,11 @@ def _customer_builder(
             f"the {kind} user simulator needs a model: pass user_lm or user_llm, or configure DSPy"
         )
     if kind == "acebench":
-        return lambda task: AceBenchUser(
-            acebench_user_prompt(CHECKOUT.path(), task.question, task.involved_classes), lm=lm
+        return lambda task, seed: AceBenchUser(
+            acebench_user_prompt(CHECKOUT.path(), task.question, task.involved_classes),
+            lm=trial_lm(lm or dspy.settings.lm, seed),
         )
-    return lambda task: AceCustomer(task.question, lm=lm)
+    return lambda task, seed: AceCustomer(task.question, lm=trial_lm(lm or dspy.settings.lm, seed))
 
 
 def run_episodes(

@@ -25,6 +25,7 @@ from fama_dspy.benchmarks.tau_trait.tasks import opening_request, request_text
 from fama_dspy.conversation import Message
 from fama_dspy.episodes import CustomerSide, SimulatedCustomer
 from fama_dspy.episodes.loop import CustomerTurn
+from fama_dspy.episodes.seeding import trial_lm
 from fama_dspy.errors import ConfigError
 from fama_dspy.results.fatal import is_endpoint_failure
 
@@ -124,15 +125,15 @@ def _no_usage() -> dict[str, int]:
 def customer_builder(
     kind: str, lm: dspy.LM | None = None, llm: str | None = None, llm_args: dict | None = None
 ):
-    """``task -> CustomerSide`` for ``kind`` (``USER_KINDS``); ``fama`` uses ``lm``, else one built
-    from ``llm``/``llm_args``, else DSPy's configured LM."""
+    """``(task, trial seed) -> CustomerSide`` for ``kind`` (``USER_KINDS``); ``fama`` uses ``lm``, else
+    one built from ``llm``/``llm_args``, else DSPy's configured LM, sampling each trial anew."""
     if kind not in USER_KINDS:
         raise ConfigError(
             f"τ-trait episodes use the user {' or '.join(map(repr, USER_KINDS))}, not {kind!r} "
             "(τ-trait's own LLM user needs its hosted services)"
         )
     if kind == "scripted":
-        return ScriptedCustomer
+        return lambda task, seed=None: ScriptedCustomer(task)
     if lm is None and llm:
         lm = dspy.LM(llm, engine="litellm", **dict(llm_args or {}))  # a LiteLLM model string, as for τ²
     if lm is None and dspy.settings.lm is None:
@@ -141,7 +142,7 @@ def customer_builder(
             "the fama user simulator needs a model: pass user_lm or user_llm, or configure DSPy"
         )
 
-    def build(task: TauTraitTask) -> CustomerSide:
-        return FamaCustomer(task, lm)
+    def build(task: TauTraitTask, seed: int | None = None) -> CustomerSide:
+        return FamaCustomer(task, trial_lm(lm or dspy.settings.lm, seed))
 
     return build

@@ -34,6 +34,7 @@ from fama_dspy.episodes.schedule import (
     records_in_plan_order,
     run_episode_jobs,
 )
+from fama_dspy.episodes.seeding import seed_agent
 from fama_dspy.errors import ConfigError
 from fama_dspy.results.records import EPISODES_FILE, JsonlAppender, episode_key, load_episodes
 
@@ -136,7 +137,9 @@ def run_episodes(
         print_resume_note(plan, console, out / EPISODES_FILE)
 
     def job(task: TauTraitTask, trial: int, seed: int) -> dict[str, Any]:
-        record = run_episode(task, trial, seed, settings, loaded, make_agent(task), make_customer(task))
+        # trial i samples anew (agent and customer), never replays trial 0 from the response cache
+        agent, customer = seed_agent(make_agent(task), seed), make_customer(task, seed)
+        record = run_episode(task, trial, seed, settings, loaded, agent, customer)
         appender.append(record)  # in the worker: whatever finishes is saved, even while the run stops
         return record
 

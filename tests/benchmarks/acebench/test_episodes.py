@@ -140,3 +140,17 @@ def test_a_fama_react_agent_runs_a_multi_step_episode_on_a_scripted_lm(tmp_path)
     # The agent saw ACEBench's results as tool outputs, and the policy and ticket of the task.
     prompt = engine.of("agent")[-1].prompt
     assert "I am Eve" in prompt and "Message ID 4 has been successfully deleted" in prompt
+
+
+def test_each_trial_tells_the_agent_its_seed_so_it_samples_anew(tmp_path):
+    seeded = []
+
+    class SeedTaking(ScriptAgent):
+        def set_seed(self, seed):
+            seeded.append(seed)
+
+    def builder(task):
+        return SeedTaking(gold_plan(task))
+
+    records = run(tmp_path, "multi-step", TASKS[:1], builder, trials=2, seeds=[7, 8])
+    assert sorted(seeded) == [7, 8] and [r["seed"] for r in records] == [7, 8]

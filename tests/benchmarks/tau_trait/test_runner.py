@@ -136,7 +136,7 @@ def test_an_episode_error_is_recorded_retried_on_request_and_a_refused_connectio
 
     bench = get_benchmark("tau-trait")
     sorry = {"agent_builder": lambda t: ScriptAgent([say("Sorry.")])}
-    monkeypatch.setattr(runner, "customer_builder", lambda *a, **k: lambda task: Customer())
+    monkeypatch.setattr(runner, "customer_builder", lambda *a, **k: lambda task, seed=None: Customer())
     [record] = bench.run_episodes(request(out_dir, config_name="flaky", task_ids=["train-0"], extra=sorry))
     assert record["termination"] == "error" and record["error"] == "RuntimeError: no words"
     assert record["reward"] == 0.0 and not record["success"]
@@ -205,3 +205,23 @@ def test_bad_requests_are_refused(fields, message, out_dir):
 def test_a_factory_needs_a_config_name(out_dir):
     with pytest.raises(ConfigError, match="config_name is required"):
         get_benchmark("tau-trait").run_episodes(request(out_dir), lambda: build_agent("react"))
+
+
+def test_each_trial_tells_the_agent_its_seed_so_it_samples_anew(out_dir):
+    seeded = []
+
+    class SeedTaking(ScriptAgent):
+        def set_seed(self, seed):
+            seeded.append(seed)
+
+    records = get_benchmark("tau-trait").run_episodes(
+        request(
+            out_dir,
+            config_name="seeded",
+            task_ids=["train-0"],
+            trials=2,
+            seeds=[3, 4],
+            extra={"agent_builder": lambda task: SeedTaking([say("Sorry, I cannot help with that.")])},
+        )
+    )
+    assert sorted(seeded) == [3, 4] and [r["seed"] for r in records] == [3, 4]
