@@ -124,6 +124,22 @@ def plan_from_args(args: argparse.Namespace) -> BenchPlan:
     )
 
 
+def task_count_line(plan: BenchPlan) -> str:
+    """How many of the split's tasks the bench runs: a default count must never pass for the split."""
+    from fama_dspy.benchmarks import get_benchmark
+
+    benchmark = get_benchmark(plan.benchmark)
+    solo = plan.modes == ["solo"]
+    chosen = benchmark.task_ids(
+        plan.domain, plan.split, task_ids=plan.task_ids, num_tasks=plan.num_tasks, solo=solo
+    )
+    total = len(benchmark.task_ids(plan.domain, plan.split, solo=solo))
+    line = f"tasks: {len(chosen)} of the {total} {plan.domain} {plan.split} tasks"
+    if not plan.task_ids and len(chosen) < total:
+        line += f" (--num-tasks {plan.num_tasks}; --num-tasks {total} runs them all)"
+    return line
+
+
 def bench_command(args: argparse.Namespace, lm=None) -> int:
     """Run ``fama bench``; ``lm`` replaces the model built from ``--model`` (tests pass a scripted LM)."""
     plan = plan_from_args(args)
@@ -153,6 +169,7 @@ def bench_command(args: argparse.Namespace, lm=None) -> int:
             f"model {model} · {plan.domain} {plan.split} · out {args.out}"
         )
     )
+    console.print(escape(task_count_line(plan)))
     result = run_bench(
         plan,
         args.out,

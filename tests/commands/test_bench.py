@@ -364,3 +364,17 @@ def test_a_profile_whose_reruns_flipped_nothing_warns_when_used(tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         resolve_agent(parse_config_spec(f"fama-profile:{path}").agent_spec(), "local", domain="mock")
+
+
+def test_the_task_count_says_when_a_default_count_leaves_tasks_out():
+    from fama_dspy.benchmarks import get_benchmark
+
+    total = len(get_benchmark("tau2").task_ids("mock", "base"))
+    plan = BenchPlan(domain="mock", split="base", configs=parse_configs("react"), num_tasks=3)
+    assert bench.task_count_line(plan) == (
+        f"tasks: 3 of the {total} mock base tasks (--num-tasks 3; --num-tasks {total} runs them all)"
+    )
+    chosen = BenchPlan(
+        domain="mock", split="base", configs=parse_configs("react"), task_ids=["create_task_1"]
+    )
+    assert bench.task_count_line(chosen) == f"tasks: 1 of the {total} mock base tasks"
