@@ -59,7 +59,17 @@ class AgentChoice:
         return self.tau2_llm or self.gold
 
 
-def _profile_subset(path: str, model: str, domain: str | None) -> list[str]:
+def learned_where(source_domain: str | None, split: str | None, domain: str | None) -> str:
+    """Where a profile or compiled program was learned, and whether running it here is a transfer."""
+    if not source_domain:
+        return "where it was learned is not recorded"
+    where = f"learned on {source_domain} {split or ''}".rstrip()
+    transfer = domain is not None and source_domain.strip().lower() != domain.strip().lower()
+    return f"transfer: {where}" if transfer else where
+
+
+def _profile_subset(path: str, model: str, domain: str | None) -> tuple[list[str], str]:
+    """The profile's recommended subset, and where the profile was learned (``learned_where``)."""
     from fama_dspy.analysis.profile import FailureProfile
 
     profile = FailureProfile.load(path)
@@ -74,7 +84,7 @@ def _profile_subset(path: str, model: str, domain: str | None) -> list[str]:
         warnings.warn(
             f"profile {path} recommends no specialists; FAMA runs as its bare base agent", stacklevel=3
         )
-    return list(profile.recommended)
+    return list(profile.recommended), learned_where(profile.domain, profile.split, domain)
 
 
 def resolve_agent(spec: AgentSpec, model: str = "", domain: str | None = None) -> AgentChoice:
@@ -113,11 +123,12 @@ def _resolve(spec: AgentSpec, model: str, domain: str | None) -> AgentChoice:
 
         path = Path(spec.program)
         overrides = {k: kw[k] for k in ("decoding", "id_policy") if k in kw}
-        load_program(path, **overrides)  # fail now, with a clear error, rather than in the first episode
+        # fail now, with a clear error, rather than in the first episode
+        data = (load_program(path, **overrides).program_info or {}).get("data") or {}
         return AgentChoice(
             name=spec.name or f"fama-compiled[{path.stem}]",
             factory=lambda: load_program(path, **overrides),
-            description=f"compiled program {path}",
+            description=f"compiled program {path} ({learned_where(data.get('domain'), data.get('split'), domain)})",
         )
     if agent in ("react", "fc"):
         if spec.specialists or spec.profile:
@@ -139,8 +150,8 @@ def _resolve(spec: AgentSpec, model: str, domain: str | None) -> AgentChoice:
     if spec.profile and spec.specialists:
         raise ConfigError("give either --specialists or --profile, not both")
     if spec.profile:
-        subset = _profile_subset(spec.profile, model, domain)
-        source = f"profile {Path(spec.profile).name}"
+        subset, where = _profile_subset(spec.profile, model, domain)
+        source = f"profile {Path(spec.profile).name}, {where}"
     elif spec.specialists:
         from fama_dspy.specialists import normalize_codes
 

@@ -378,3 +378,24 @@ def test_the_task_count_says_when_a_default_count_leaves_tasks_out():
         domain="mock", split="base", configs=parse_configs("react"), task_ids=["create_task_1"]
     )
     assert bench.task_count_line(chosen) == f"tasks: 1 of the {total} mock base tasks"
+
+
+def test_a_profile_or_program_from_another_domain_is_labelled_a_transfer():
+    import warnings as w
+
+    profile = "data/profiles/qwen2.5-coder-1.5b__airline__decision-rules.json"
+    program = "data/compiled/qwen2.5-coder-1.5b__react__airline__demos.json"
+    with w.catch_warnings():
+        w.simplefilter("ignore")  # the profile's own warning about another domain
+        here = resolve_agent(
+            parse_config_spec(f"fama-profile:{profile}").agent_spec(), "local", domain="airline"
+        )
+        there = resolve_agent(
+            parse_config_spec(f"fama-profile:{profile}").agent_spec(), "local", domain="telehealth"
+        )
+        compiled = resolve_agent(
+            parse_config_spec(f"fama-compiled:{program}").agent_spec(), "local", domain="multi-step"
+        )
+    assert here.description.endswith("learned on airline train)") and "transfer" not in here.description
+    assert there.description.endswith("transfer: learned on airline train)")
+    assert compiled.description.endswith("(transfer: learned on airline train)")
