@@ -32,7 +32,7 @@ from fama_dspy.conversation import DecisionState
 from fama_dspy.errors import ConfigError
 
 #: Bump when the row layout or the way points are built changes: stored datasets are then rebuilt.
-DATASET_VERSION = 2  # 2: decision views with the request in the first person
+DATASET_VERSION = 3  # 2: decision views with the request in the first person; 3: ACEBench stop points
 #: Split names that mean "every task of the domain" when no domain is given to check against.
 _ALL_TASK_SPLITS = ("", "all", "base", "full")
 

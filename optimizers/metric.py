@@ -39,6 +39,8 @@ CATEGORY_NAMES = {
 }
 #: Tools whose call ends the agent's work (τ²'s transfer tool, the solo stop tool).
 ENDING_TOOLS = ("transfer_to_human_agents", "done")
+#: The solo agent's stop tool: gold where the task is finished (ACEBench multi-step's last point).
+STOP_TOOLS = ("done",)
 
 
 @dataclass
@@ -46,7 +48,9 @@ class Diagnosis:
     """The score of one decision and the reason behind it."""
 
     score: float
-    kind: str  # correct, unusable_output, message_instead_of_call, unknown_tool, ended_early, write_before_lookup, ...
+    kind: (
+        str  # correct, unusable_output, did_not_stop, message_instead_of_call, unknown_tool, ended_early, ...
+    )
     category: str | None  # DPV / WRCO / CM / IFU, None when correct or unusable
     feedback: str
     name_ok: bool = False
@@ -240,6 +244,16 @@ def diagnose(
         category, lines = _argument_feedback(action, gold, state, mismatched)
         return result("wrong_argument", category, "Right tool, wrong arguments. " + " ".join(lines))
     gold_writes = changes_state(state, gold)
+    if gold.tool_name in STOP_TOOLS:
+        # Every step is done; anything but stopping repeats or adds work (an extra write changes
+        # the state the benchmark compares): the agent lost track of what it has already done.
+        did = f"`{action.tool_name}`" if action.kind == "tool_call" else "a message"
+        return result(
+            "did_not_stop",
+            "CM",
+            f"The task is finished: every requested step has been done (see the results above). "
+            f"Instead of {did}, call `{gold.tool_name}` to end.",
+        )
     if action.kind == "message":
         if gold_writes and _last_user_confirmed(state):
             return result(

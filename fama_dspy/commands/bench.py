@@ -130,8 +130,10 @@ def task_count_line(plan: BenchPlan) -> str:
 
     benchmark = get_benchmark(plan.benchmark)
     solo = plan.modes == ["solo"]
+    # as run_bench does: explicit ids override the count
+    num_tasks = None if plan.task_ids else plan.num_tasks
     chosen = benchmark.task_ids(
-        plan.domain, plan.split, task_ids=plan.task_ids, num_tasks=plan.num_tasks, solo=solo
+        plan.domain, plan.split, task_ids=plan.task_ids, num_tasks=num_tasks, solo=solo
     )
     total = len(benchmark.task_ids(plan.domain, plan.split, solo=solo))
     line = f"tasks: {len(chosen)} of the {total} {plan.domain} {plan.split} tasks"

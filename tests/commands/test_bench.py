@@ -374,10 +374,9 @@ def test_the_task_count_says_when_a_default_count_leaves_tasks_out():
     assert bench.task_count_line(plan) == (
         f"tasks: 3 of the {total} mock base tasks (--num-tasks 3; --num-tasks {total} runs them all)"
     )
-    chosen = BenchPlan(
-        domain="mock", split="base", configs=parse_configs("react"), task_ids=["create_task_1"]
-    )
-    assert bench.task_count_line(chosen) == f"tasks: 1 of the {total} mock base tasks"
+    ids = get_benchmark("tau2").task_ids("mock", "base")[:4]
+    chosen = BenchPlan(domain="mock", split="base", configs=parse_configs("react"), task_ids=ids, num_tasks=3)
+    assert bench.task_count_line(chosen) == f"tasks: 4 of the {total} mock base tasks"  # ids win over a count
 
 
 def test_a_profile_or_program_from_another_domain_is_labelled_a_transfer():

@@ -10,7 +10,7 @@ from fama_dspy.signatures.action import AgentAction
 from opt_helpers import after_lookup, cancel_request
 
 from fama_dspy.benchmarks.tau2.decision_points import iter_decision_points
-from fama_dspy.conversation import DecisionState, Message, ToolCall
+from fama_dspy.conversation import DecisionState, Message, ToolCall, ToolSpec
 
 metric = DecisionFeedbackMetric()
 
@@ -114,6 +114,17 @@ def test_unknown_tools_and_early_stops():
     )
     stop = metric(cancel_request(1), pred(call("done")))
     assert stop.category == "IFU" and stop.kind == "ended_early"
+
+
+def test_not_stopping_when_the_task_is_finished_is_its_own_error():
+    example = after_lookup(1)
+    done = ToolSpec(name="done", description="Call this when the task is complete.", writes=False)
+    state = example.state.model_copy(update={"tools": [*example.state.tools, done]})
+    finished = example.copy(state=state, gold=call("done"), compare_args=None)
+    for action in (call("cancel_order", order_id="#W1"), call("get_order", order_id="#W1"), say("Done!")):
+        out = metric(finished, pred(action))
+        assert out.kind == "did_not_stop" and out.category == "CM" and "call `done` to end" in out.feedback
+    assert metric(finished, pred(call("done"))).kind == "correct"
 
 
 def test_unusable_output_and_name_credit():

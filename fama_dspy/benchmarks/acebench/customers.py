@@ -99,7 +99,9 @@ class AceBenchUser:
         lm = self.lm or dspy.settings.lm
         if lm is None:
             raise ConfigError("ACEBench's user simulator needs a model: pass user_lm or configure DSPy")
-        response = lm(Request(model=lm.model, messages=tuple(self.history), system=self.system))
+        # A direct call keys DSPy's cache on call-time arguments only: pass the trial's rollout here.
+        rollout = {"rollout_id": lm.kwargs["rollout_id"]} if "rollout_id" in (lm.kwargs or {}) else {}
+        response = lm(Request(model=lm.model, messages=tuple(self.history), system=self.system), **rollout)
         text = (response.text or "").strip()
         self.history.append(LMMessage.assistant(text or "..."))
         self.turns += 1

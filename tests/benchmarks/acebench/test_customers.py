@@ -92,3 +92,20 @@ def test_acebenchs_own_user_prompt_on_the_user_lm(tmp_path):
         ("assistant", "I want to send a message to Frank."),
         ("user", " What should it say?"),  # ACEBench drops the "agent:" prefix only
     ]
+
+
+def test_acebenchs_user_samples_each_trial_anew_and_replays_only_its_own_trial():
+    import uuid
+
+    import dspy
+    from scripted_lm import ScriptedEngine
+
+    from fama_dspy.benchmarks.acebench.customers import AceBenchUser
+    from fama_dspy.episodes.seeding import trial_lm
+
+    engine = ScriptedEngine({"unknown": ["I want to send a message."] * 3})
+    # a fresh model name: the response cache holds nothing for it yet
+    lm = dspy.LM(f"scripted/{uuid.uuid4().hex}", engine=engine, cache=True, temperature=0.7, num_retries=0)
+    for seed in (0, 1, 0):
+        AceBenchUser("You are a user.", lm=trial_lm(lm, seed)).opening()
+    assert len(engine.calls) == 2  # trial 1 is a new sample; trial 0 asked again comes from the cache
