@@ -25,11 +25,18 @@ def _table(title: str, header: list[str], cells: list[list[str]]) -> Table:
 
 def print_summary(summary: dict[str, Any], out: Console | None = None) -> None:
     """The main tables (episodes per setting, decisions) and the noise notes."""
-    from fama_dspy.report.tables import decision_table_cells, episode_table_cells, group_rows
+    from fama_dspy.report.tables import (
+        decision_table_cells,
+        episode_table_cells,
+        group_rows,
+        score_table_cells,
+    )
 
     out = out or Console()
     for setting, rows in group_rows(summary["episodes"]).items():
         out.print(_table(f"Episodes · {setting}", *episode_table_cells(rows, compact=True)))
+        if scores := score_table_cells(rows):
+            out.print(_table(f"Reward components · {setting}", *scores))
     for setting, rows in group_rows(summary["decisions"]).items():
         out.print(_table(f"Decisions · {setting}", *decision_table_cells(rows, compact=True)))
     for note in summary["notes"]:

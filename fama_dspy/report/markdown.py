@@ -11,6 +11,7 @@ from fama_dspy.report.tables import (
     episode_table_cells,
     fmt_rate,
     group_rows,
+    score_table_cells,
 )
 
 
@@ -35,6 +36,8 @@ def render_markdown(summary: dict[str, Any]) -> str:
     for setting, rows in group_rows(summary["episodes"]).items():
         header, cells = episode_table_cells(rows)
         lines += [f"## Episodes — {setting}", "", markdown_table(header, cells), ""]
+        if scores := score_table_cells(rows):
+            lines += [f"### Reward components — {setting}", "", markdown_table(*scores), ""]
     for setting, rows in group_rows(summary["decisions"]).items():
         header, cells = decision_table_cells(rows)
         lines += [f"## Decisions — {setting}", "", markdown_table(header, cells), ""]

@@ -161,6 +161,29 @@ def paired_pass1_difference(
     )
 
 
+def paired_mean_difference(
+    config_values: Mapping[str, Sequence[float]],
+    base_values: Mapping[str, Sequence[float]],
+    resamples: int = DEFAULT_RESAMPLES,
+    confidence: float = DEFAULT_CONFIDENCE,
+    seed: int = DEFAULT_SEED,
+) -> BootstrapInterval | None:
+    """Δ of a per-episode score (config − base) over the tasks both ran: per task, the difference of
+    the trial means (a graded score such as ACEBench's process accuracy). None when no task is shared."""
+    config_means = {t: float(np.mean(v)) for t, v in config_values.items() if len(v)}
+    base_means = {t: float(np.mean(v)) for t, v in base_values.items() if len(v)}
+    shared = paired_units(config_means, base_means)
+    if not shared:
+        return None
+    return paired_bootstrap(
+        [config_means[t] for t in shared],
+        [base_means[t] for t in shared],
+        resamples=resamples,
+        confidence=confidence,
+        seed=seed,
+    )
+
+
 def paired_accuracy_difference(
     config_correct: Mapping[str, bool],
     base_correct: Mapping[str, bool],

@@ -28,6 +28,7 @@ from fama_dspy.report.stats import (
     DEFAULT_RESAMPLES,
     DEFAULT_SEED,
     bootstrap_mean,
+    paired_mean_difference,
     paired_pass1_difference,
     pass_hat_k_curve,
     relative_overhead,
@@ -159,6 +160,37 @@ def _overheads(costs: dict, base_costs: dict, unit: str) -> dict[str, float | No
     }
 
 
+def _score_value(value: Any) -> float | None:
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+def score_components(records: Iterable[dict[str, Any]]) -> list[str]:
+    """The reward components a benchmark records (``reward_breakdown``) that say more than the reward:
+    numeric in every scored record, and different from the reward in at least one (ACEBench's
+    ``process`` accuracy; its ``end_to_end`` *is* the reward)."""
+    scored = [r for r in records if r.get("reward_breakdown")]
+    if not scored:
+        return []
+    names = set.intersection(
+        *({k for k, v in r["reward_breakdown"].items() if _score_value(v) is not None} for r in scored)
+    )
+    return sorted(
+        n
+        for n in names
+        if any(_score_value(r["reward_breakdown"][n]) != float(r.get("reward") or 0.0) for r in scored)
+    )
+
+
+def task_scores(records: Iterable[dict[str, Any]], name: str) -> dict[str, list[float]]:
+    """Per task, the component ``name`` of each scored episode (an error record has none)."""
+    scores: dict[str, list[float]] = defaultdict(list)
+    for r in records:
+        value = _score_value((r.get("reward_breakdown") or {}).get(name))
+        if value is not None:
+            scores[_task(r)].append(value)
+    return dict(scores)
+
+
 def episode_rows(
     records: list[dict[str, Any]],
     base_map: Mapping[str, str | None] | None = None,
@@ -171,9 +203,27 @@ def episode_rows(
         by_setting[setting_key(r)][str(r.get("config"))].append(r)
     rows = []
     for key, by_config in by_setting.items():
+        components = score_components(r for group in by_config.values() for r in group)
         for config, group in by_config.items():
-            rows.append(_episode_row(key, config, group, by_config, records, base_map, resamples, seed))
+            row = _episode_row(key, config, group, by_config, records, base_map, resamples, seed)
+            row.update(_score_cells(config, group, by_config, row["base"], components, resamples, seed))
+            rows.append(row)
     return rows
+
+
+def _score_cells(config, group, by_config, base, components, resamples, seed) -> dict[str, Any]:
+    """Each reward component's mean over tasks (interval) and its paired Δ vs the base."""
+    scores, deltas = {}, {}
+    base_group = by_config.get(base) if base else None
+    for name in components:
+        own = task_scores(group, name)
+        if not own:
+            continue
+        scores[name] = bootstrap_mean([sum(v) / len(v) for v in own.values()], resamples, seed=seed).as_dict()
+        if base_group:
+            delta = paired_mean_difference(own, task_scores(base_group, name), resamples=resamples, seed=seed)
+            deltas[name] = delta.as_dict() if delta is not None else None
+    return {"scores": scores, "delta_scores": deltas}
 
 
 def _episode_row(key, config, group, by_config, all_records, base_map, resamples, seed) -> dict[str, Any]:
@@ -508,6 +558,32 @@ def episode_table_cells(
 ) -> tuple[list[str], list[list[str]]]:
     """Header and cells of the episode table of one setting; ``compact`` keeps the terminal's columns."""
     return _cells(_episode_columns(max_k(rows)), rows, compact)
+
+
+def score_table_cells(rows: list[dict[str, Any]]) -> tuple[list[str], list[list[str]]] | None:
+    """The reward components of one setting (ACEBench: process accuracy): per configuration the mean
+    over tasks and the paired Δ vs its base; None when the benchmark records none beyond the reward."""
+    names = list(dict.fromkeys(n for r in rows for n in r.get("scores") or {}))
+    if not names:
+        return None
+    columns: list[Column] = [
+        ("config", lambda r: r["config"], True),
+        ("base", lambda r: r["base"] or "-", True),
+    ]
+    for name in names:
+        columns += [
+            (
+                name,
+                lambda r, n=name: fmt_number(((r.get("scores") or {}).get(n) or {}).get("estimate"), 3),
+                True,
+            ),
+            (
+                f"Δ{name} vs base [95% CI]",
+                lambda r, n=name: _delta_cell(r, (r.get("delta_scores") or {}).get(n)),
+                True,
+            ),
+        ]
+    return _cells(columns, rows, compact=True)
 
 
 def decision_table_cells(

@@ -9,6 +9,7 @@ from fama_dspy.report.tables import (
     decision_table_cells,
     episode_rows,
     episode_table_cells,
+    score_table_cells,
 )
 from report.synthetic import decision, episode
 
@@ -201,3 +202,41 @@ def test_cached_decisions_are_left_out_of_episode_costs():
     assert row["per_episode"]["prompt_tokens"] == pytest.approx(200)  # only the episode without hits
     header, cells = episode_table_cells([row])
     assert cells[0][header.index("cached")] == "1"
+
+
+def _scored(config, task, trial, end_to_end, process):
+    breakdown = {"end_to_end": float(end_to_end), "process": process}
+    return episode(config, task, trial, bool(end_to_end), reward_breakdown=breakdown)
+
+
+def test_a_graded_reward_component_gets_its_mean_and_a_paired_delta_vs_the_base():
+    records = [
+        _scored("react", "t1", 0, 0, 0.5),
+        _scored("react", "t1", 1, 0, 0.0),
+        _scored("react", "t2", 0, 1, 1.0),
+        _scored("fama[react:mem]", "t1", 0, 0, 1.0),
+        _scored("fama[react:mem]", "t1", 1, 0, 0.5),
+        _scored("fama[react:mem]", "t2", 0, 1, 1.0),
+        _scored("fama[react:mem]", "t3", 0, 0, 0.2),  # the base did not run t3: not paired
+        episode("fama[react:mem]", "t4", 0, False, error="boom", reward_breakdown={}),  # no score
+    ]
+    rows = _rows_by_config(episode_rows(records))
+    # end_to_end is the reward itself: only process says more
+    assert set(rows["react"]["scores"]) == {"process"} and rows["react"]["delta_scores"] == {}
+    assert rows["react"]["scores"]["process"]["estimate"] == pytest.approx((0.25 + 1.0) / 2)
+    fama = rows["fama[react:mem]"]
+    assert fama["scores"]["process"]["estimate"] == pytest.approx((0.75 + 1.0 + 0.2) / 3)
+    delta = fama["delta_scores"]["process"]
+    assert delta["estimate"] == pytest.approx(((0.75 - 0.25) + 0.0) / 2) and delta["n"] == 2
+    header, cells = score_table_cells(list(rows.values()))
+    assert header == ["config", "base", "process", "Δprocess vs base [95% CI]"]
+    assert cells[0][1:3] == ["-", "0.625"] and cells[1][2] == "0.650" and cells[1][3].startswith("+25.0 pts")
+
+
+def test_components_equal_to_the_reward_add_no_table():
+    records = [
+        episode("react", "t1", 0, True, reward_breakdown={"DB": 1.0}),
+        episode("react", "t2", 0, False, reward_breakdown={"DB": 0.0}),
+    ]
+    rows = episode_rows(records)
+    assert rows[0]["scores"] == {} and score_table_cells(rows) is None
