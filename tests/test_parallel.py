@@ -52,6 +52,8 @@ def test_first_failure_stops_scheduling_lets_running_calls_finish_and_is_raised(
         if n == 1:
             gate.set()
             time.sleep(0.05)  # still running when item 0 fails
+        else:
+            time.sleep(0.2)  # slow enough that the queue cannot drain before the failure is seen
         finished.append(n)
         return n
 
