@@ -147,22 +147,13 @@ def paired_pass1_difference(
     pass^1 of a task is c / n, so the mean of per-task differences is exactly pass^1(config) −
     pass^1(base) on the shared tasks. None when no task is shared.
     """
-    config_rates = {t: _rate(flags) for t, flags in config_outcomes.items() if flags}
-    base_rates = {t: _rate(flags) for t, flags in base_outcomes.items() if flags}
-    shared = paired_units(config_rates, base_rates)
-    if not shared:
-        return None
-    return paired_bootstrap(
-        [config_rates[t] for t in shared],
-        [base_rates[t] for t in shared],
-        resamples=resamples,
-        confidence=confidence,
-        seed=seed,
+    return paired_mean_difference(
+        config_outcomes, base_outcomes, resamples=resamples, confidence=confidence, seed=seed
     )
 
 
 def paired_mean_difference(
-    config_values: Mapping[str, Sequence[float]],
+    config_values: Mapping[str, Sequence[float]],  # bools count as 0/1: pass^1 is the mean of successes
     base_values: Mapping[str, Sequence[float]],
     resamples: int = DEFAULT_RESAMPLES,
     confidence: float = DEFAULT_CONFIDENCE,
@@ -170,8 +161,8 @@ def paired_mean_difference(
 ) -> BootstrapInterval | None:
     """Δ of a per-episode score (config − base) over the tasks both ran: per task, the difference of
     the trial means (a graded score such as ACEBench's process accuracy). None when no task is shared."""
-    config_means = {t: float(np.mean(v)) for t, v in config_values.items() if len(v)}
-    base_means = {t: float(np.mean(v)) for t, v in base_values.items() if len(v)}
+    config_means = {t: sum(v) / len(v) for t, v in config_values.items() if len(v)}
+    base_means = {t: sum(v) / len(v) for t, v in base_values.items() if len(v)}
     shared = paired_units(config_means, base_means)
     if not shared:
         return None
@@ -213,7 +204,3 @@ def relative_overhead(value: float | None, base_value: float | None) -> float | 
     if value is None or base_value is None or base_value == 0:
         return None
     return value / base_value - 1.0
-
-
-def _rate(flags: Sequence[bool]) -> float:
-    return sum(1 for ok in flags if ok) / len(flags)

@@ -45,15 +45,10 @@ def task_decision_points(task: AceTask, confirm_writes: bool = True) -> list[Dec
     ticket = task.question if solo else None
     confirm = confirm_writes and not solo and "Travel" in task.involved_classes
 
-    points = []
-    for index, call in enumerate(gold_calls(task)):
-        spec = by_name.get(call.name)
-        if confirm and spec is not None and spec.writes:
-            view.append(Message(role="assistant", content=CONFIRM_QUESTION))
-            view.append(Message(role="user", content=CONFIRM_ANSWER))
-        state = DecisionState(policy=policy, tools=specs, messages=list(view), ticket=ticket)
-        schema = spec.parameters if spec is not None else {}
-        missing = underivable_values(call.arguments, schema, visible_text(state))
+    points: list[DecisionPoint] = []
+
+    def add_point(state: DecisionState, gold: AgentAction, writes: bool | None, missing: list[str]) -> None:
+        index = len(points)
         points.append(
             DecisionPoint(
                 id=f"{task.domain}/{task.id}/{index}",
@@ -62,31 +57,30 @@ def task_decision_points(task: AceTask, confirm_writes: bool = True) -> list[Dec
                 index=index,
                 solo=solo,
                 state=state,
-                gold=AgentAction(kind="tool_call", tool_name=call.name, arguments=dict(call.arguments)),
-                writes=spec.writes if spec is not None else None,
+                gold=gold,
+                writes=writes,
                 derivable=not missing,
                 underivable=missing,
             )
         )
+
+    for index, call in enumerate(gold_calls(task)):
+        spec = by_name.get(call.name)
+        if confirm and spec is not None and spec.writes:
+            view.append(Message(role="assistant", content=CONFIRM_QUESTION))
+            view.append(Message(role="user", content=CONFIRM_ANSWER))
+        state = DecisionState(policy=policy, tools=specs, messages=list(view), ticket=ticket)
+        schema = spec.parameters if spec is not None else {}
+        missing = underivable_values(call.arguments, schema, visible_text(state))
+        gold = AgentAction(kind="tool_call", tool_name=call.name, arguments=dict(call.arguments))
+        add_point(state, gold, spec.writes if spec is not None else None, missing)
         tool_call = ToolCall(name=call.name, arguments=dict(call.arguments), id=f"gold_{index}")
         result = sandbox.execute(tool_call)
         view.append(Message(role="assistant", tool_calls=[tool_call]))
         view.append(Message(role="tool", tool_name=call.name, content=result.content, error=result.error))
     if solo and points:
-        index = len(points)
-        points.append(
-            DecisionPoint(
-                id=f"{task.domain}/{task.id}/{index}",
-                domain=task.domain,
-                task_id=task.id,
-                index=index,
-                solo=True,
-                state=DecisionState(policy=policy, tools=specs, messages=list(view), ticket=ticket),
-                gold=AgentAction(kind="tool_call", tool_name=STOP_TOOL, arguments={}),
-                writes=False,
-                derivable=True,
-            )
-        )
+        state = DecisionState(policy=policy, tools=specs, messages=list(view), ticket=ticket)
+        add_point(state, AgentAction(kind="tool_call", tool_name=STOP_TOOL, arguments={}), False, [])
     return points
 
 
