@@ -14,6 +14,7 @@ from fama_dspy.decoding import (
     DEFAULT_DECODING,
     DEFAULT_ID_POLICY,
     FC_MAX_TOKENS,
+    FC_STOP_SEQUENCES,
     check_decoding,
     check_id_policy,
     decision_schema,
@@ -221,7 +222,7 @@ class ToolUseAgent(dspy.Module):
             "tools": tools,
             "dialogue": to_openai_messages(state.messages, state.ticket) or _EMPTY_DIALOGUE,
         }
-        config: dict = {"max_tokens": self.max_tokens}
+        config: dict = {"max_tokens": self.max_tokens, "stop": list(FC_STOP_SEQUENCES)}
         if state.solo:
             config["tool_choice"] = "required"  # no user is present: the only action is a call
         with dspy.context(adapter=self.adapter):

@@ -38,6 +38,11 @@ MAX_MESSAGE_CHARS = 700
 DECISION_MAX_TOKENS = 512
 #: Native function calling has no reasoning field: a call or a short message.
 FC_MAX_TOKENS = 320
+#: Where a native-FC answer is over when the engine hands the call back as text (llama.cpp does with
+#: the Qwen2.5 template): measured, the model then imagines the tool's reply or pads with blank lines
+#: up to the limit, 320 tokens at ~4 tokens/s per slot spent after a complete call. Neither string
+#: belongs in a call (JSON strings hold no raw newlines) or in a message.
+FC_STOP_SEQUENCES = ("<tool_response>", "\n\n\n\n")
 SPECIALIST_MAX_TOKENS = 384
 
 logger = logging.getLogger("fama_dspy.decoding")

@@ -74,7 +74,9 @@ class ScriptedEngine:
     script: dict[str, list]
     delay: float = 0.0
     calls: list[Call] = field(default_factory=list)
-    supported_params = frozenset({"response_format", "tools", "tool_choice", "temperature", "max_tokens"})
+    supported_params = frozenset(
+        {"response_format", "tools", "tool_choice", "temperature", "max_tokens", "stop"}
+    )
 
     def __post_init__(self):
         self._lock = threading.Lock()

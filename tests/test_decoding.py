@@ -6,7 +6,7 @@ import logging
 import jsonschema
 import pytest
 from fama_dspy.signatures.action import AgentAction
-from scripted_lm import action_reply, truncated
+from scripted_lm import action_reply, tool_call_reply, truncated
 
 from fama_dspy.agent import ToolUseAgent
 from fama_dspy.conversation import DecisionState, Message, ToolSpec
@@ -116,6 +116,14 @@ def test_fc_solo_requires_a_tool_call_and_normalises_schemas(scripted, state):
     ToolUseAgent(mode="fc")(state=solo)
     assert engine.calls[0].config.tool_choice.mode == "required"
     assert engine.calls[0].config.max_tokens == 320
+
+
+def test_fc_stops_where_a_text_call_is_over(scripted, state):
+    # The engine may return the call as text and go on imagining the tool's reply or padding with
+    # blank lines up to the limit; both strings end the answer there.
+    engine = scripted({"agent": [tool_call_reply("cancel_order", order_id="#W1")]})
+    ToolUseAgent(mode="fc")(state=state)
+    assert set(engine.calls[0].config.stop) == {"<tool_response>", "\n\n\n\n"}
 
 
 UNSEEN = action_reply(kind="tool_call", tool_name="cancel_order", arguments={"order_id": "#W999"})

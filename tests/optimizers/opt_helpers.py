@@ -39,7 +39,9 @@ class RuleEngine:
 
     answer: Callable[[str, str, str], str]
     calls: list[Seen] = field(default_factory=list)
-    supported_params = frozenset({"response_format", "tools", "tool_choice", "temperature", "max_tokens"})
+    supported_params = frozenset(
+        {"response_format", "tools", "tool_choice", "temperature", "max_tokens", "stop"}
+    )
 
     def __post_init__(self):
         self._lock = threading.Lock()
