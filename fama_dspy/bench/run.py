@@ -68,15 +68,14 @@ def run_bench(
         if plan.seed is not None
         else benchmark.default_seeds(plan.trials)
     )
-    rollouts: TrialRollouts | None = None
-    if plan.trials > 1:
-        if not temperature:
-            console.print(
-                f"[yellow]{plan.trials} trials at temperature {temperature}: a deterministic server "
-                "repeats the same answer every trial. Use --temperature 0.7 for distinct trials.[/yellow]"
-            )
-        else:
-            rollouts = TrialRollouts()
+    # At temperature > 0 every episode samples anew (its own rollout id: task and trial seed).
+    rollouts = TrialRollouts() if temperature else None
+    sampled_trials = rollouts is not None and plan.trials > 1  # decision points: one prompt per task
+    if plan.trials > 1 and not temperature:
+        console.print(
+            f"[yellow]{plan.trials} trials at temperature {temperature}: a deterministic server "
+            "repeats the same answer every trial. Use --temperature 0.7 for distinct trials.[/yellow]"
+        )
     out.mkdir(parents=True, exist_ok=True)
     user_model = None
     if "interactive" in plan.modes:
@@ -129,8 +128,8 @@ def run_bench(
                         concurrency=plan.concurrency,
                         progress=progress,
                         # a seed only labels a trial when it picks the trial's samples
-                        seeds=seeds if rollouts else [None] * plan.trials,
-                        lm_for_seed=(lambda s, base=lm: rollouts.lm_for(base, s)) if rollouts else None,
+                        seeds=seeds if sampled_trials else [None] * plan.trials,
+                        lm_for_seed=(lambda s, base=lm: rollouts.lm_for(base, s)) if sampled_trials else None,
                     )
                 continue
             solo = mode == "solo"

@@ -1,7 +1,8 @@
 """Distinct samples per trial at temperature > 0.
 
-Each trial's fama-dspy agent calls use ``rollout_id`` = the trial's seed, so DSPy's response cache
-neither replays trial 0 in later trials nor mixes trials; τ²'s reference agent gets the seed
+Each trial's fama-dspy agent calls use a ``rollout_id`` made of the trial's seed and the episode's
+task (``rollout_id``), so DSPy's response cache neither replays trial 0 in later trials, nor mixes
+trials, nor serves one task the samples of another that opened with the same prompt; τ²'s reference agent gets the seed
 through τ²'s own ``set_seed``. At temperature 0 a deterministic server gives the same answer every
 trial (the bench warns).
 """
@@ -11,9 +12,11 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+from fama_dspy.episodes.seeding import rollout_id
+
 
 class TrialRollouts:
-    """One copy of an LM per trial seed, with ``rollout_id`` = seed (see the module docstring).
+    """One copy of an LM per rollout id (see the module docstring).
 
     Copies are kept so the bench can add up their histories (server prompt-cache statistics).
     """
@@ -22,11 +25,11 @@ class TrialRollouts:
         self._copies: dict[tuple[int, int], Any] = {}
         self._lock = threading.Lock()
 
-    def lm_for(self, lm, seed: int):
+    def lm_for(self, lm, rollout: int):
         with self._lock:
-            key = (id(lm), seed)
+            key = (id(lm), rollout)
             if key not in self._copies:
-                self._copies[key] = lm.copy(rollout_id=seed)
+                self._copies[key] = lm.copy(rollout_id=rollout)
             return self._copies[key]
 
     def copies(self) -> list:
@@ -35,13 +38,18 @@ class TrialRollouts:
 
 
 class TrialSampledAgent:
-    """Wraps a fama-dspy agent: τ²'s orchestrator hands it the trial seed (``set_seed``), and every
-    decision then runs on the LM copy for that seed."""
+    """Wraps a fama-dspy agent: the runner names the episode's task (``set_task``), τ²'s orchestrator
+    or our runners hand it the trial seed (``set_seed``), and every decision then runs on the LM
+    copy for that episode's rollout id."""
 
     def __init__(self, agent: Any, rollouts: TrialRollouts):
         self.agent = agent
         self.rollouts = rollouts
         self.seed: int | None = None
+        self.task_id: str | None = None
+
+    def set_task(self, task_id: str) -> None:
+        self.task_id = str(task_id)
 
     def set_seed(self, seed: int) -> None:
         self.seed = seed
@@ -54,5 +62,5 @@ class TrialSampledAgent:
         lm = dspy.settings.lm
         if self.seed is None or lm is None:
             return self.agent(state=state)
-        with dspy.context(lm=self.rollouts.lm_for(lm, self.seed)):
+        with dspy.context(lm=self.rollouts.lm_for(lm, rollout_id(self.seed, self.task_id))):
             return self.agent(state=state)

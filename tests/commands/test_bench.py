@@ -21,6 +21,7 @@ from fama_dspy.bench.configs import config_base
 from fama_dspy.bench.trials import TrialRollouts
 from fama_dspy.commands import bench
 from fama_dspy.configs import build_agent
+from fama_dspy.episodes.seeding import rollout_id
 from fama_dspy.errors import ConfigError
 from fama_dspy.results.records import episode_key, read_jsonl
 
@@ -197,7 +198,8 @@ def test_sampled_trials_use_one_rollout_id_per_trial_seed(tmp_path, monkeypatch)
     )
     result = run_bench(plan, tmp_path / "b", lm.copy(temperature=0.7), progress=False)
     assert result.manifest["seeds"] == [40, 41]
-    assert sorted(set(used)) == [(40, 40), (41, 41)]  # each decision ran on its trial's rollout
+    # each decision ran on its episode's rollout: the task and the trial seed
+    assert sorted(set(used)) == sorted((rollout_id(s, "create_task_1"),) * 2 for s in (40, 41))
     assert len(used) == len(engine.of("agent")) == 4
     episodes = read_jsonl(tmp_path / "b" / "episodes.jsonl")
     assert sorted((r["trial"], r["seed"]) for r in episodes) == [(0, 40), (1, 41)]

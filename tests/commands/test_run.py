@@ -110,3 +110,23 @@ def test_gold_agent_is_refused_at_decision_level(tmp_path, monkeypatch):
     monkeypatch.setattr(run, "make_lm_from_args", lambda args: None)
     with pytest.raises(ConfigError, match="needs episodes"):
         run.run_command(_args(tmp_path / "g", "--agent", "gold"))
+
+
+def test_sampled_episode_trials_draw_new_answers_instead_of_replaying_trial_0(tmp_path, monkeypatch):
+    import uuid
+
+    import dspy
+    from scripted_lm import ScriptedEngine
+
+    done = action_reply(kind="tool_call", tool_name="done", arguments={})
+    engine = ScriptedEngine({"agent": [CREATE, done] * 10})
+    # the response cache on, under a model name no other test uses
+    lm = dspy.LM(f"scripted/{uuid.uuid4().hex}", engine=engine, cache=True, temperature=0.7, num_retries=0)
+    monkeypatch.setattr(run, "make_lm_from_args", lambda args: lm)
+    args = _episode_args(
+        tmp_path / "e", "--domain", "mock", "--solo", "--task-ids", "create_task_1", "--agent", "react",
+        "--trials", "2", "--temperature", "0.7",
+    )  # fmt: skip
+    assert run.run_command(args) == 0
+    assert len(read_jsonl(tmp_path / "e" / "episodes.jsonl")) == 2
+    assert len(engine.of("agent")) == 4  # two calls per trial; trial 1 is not a cache replay of trial 0

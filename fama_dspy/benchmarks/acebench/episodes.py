@@ -177,7 +177,7 @@ def run_episode(
     """One episode → one record. Building the agent and refused connections propagate."""
     root = CHECKOUT.path()
     tools = task_tools(task.functions, settings.solo)
-    agent = seed_agent(make_agent(task), seed)  # trial i samples anew, never replays trial 0
+    agent = seed_agent(make_agent(task), seed, task.id)  # samples anew: no replay of trial 0 or a twin task
     driver = AgentDriver(
         agent,
         tools,
@@ -274,9 +274,9 @@ def _customer_builder(
     if kind == "acebench":
         return lambda task, seed: AceBenchUser(
             acebench_user_prompt(CHECKOUT.path(), task.question, task.involved_classes),
-            lm=trial_lm(lm or dspy.settings.lm, seed),
+            lm=trial_lm(lm or dspy.settings.lm, seed, task.id),
         )
-    return lambda task, seed: AceCustomer(task.question, lm=trial_lm(lm or dspy.settings.lm, seed))
+    return lambda task, seed: AceCustomer(task.question, lm=trial_lm(lm or dspy.settings.lm, seed, task.id))
 
 
 def run_episodes(

@@ -50,6 +50,8 @@ def user_tools(environment: Environment) -> list[Tool] | None:
 
 
 def wrap_agent(agent: Any, task: Task, environment: Environment, solo: bool, max_reasks: int) -> LocalAgent:
+    if callable(getattr(agent, "set_task", None)):
+        agent.set_task(task.id)  # τ²'s orchestrator hands over only the seed; the rollout id needs both
     tools, policy = agent_tools(environment, solo), environment.get_policy()
     if solo:
         return FamaSoloTau2Agent(

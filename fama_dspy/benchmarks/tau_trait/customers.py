@@ -143,6 +143,6 @@ def customer_builder(
         )
 
     def build(task: TauTraitTask, seed: int | None = None) -> CustomerSide:
-        return FamaCustomer(task, trial_lm(lm or dspy.settings.lm, seed))
+        return FamaCustomer(task, trial_lm(lm or dspy.settings.lm, seed, task.id))
 
     return build

@@ -138,7 +138,7 @@ def run_episodes(
 
     def job(task: TauTraitTask, trial: int, seed: int) -> dict[str, Any]:
         # trial i samples anew (agent and customer), never replays trial 0 from the response cache
-        agent, customer = seed_agent(make_agent(task), seed), make_customer(task, seed)
+        agent, customer = seed_agent(make_agent(task), seed, task.id), make_customer(task, seed)
         record = run_episode(task, trial, seed, settings, loaded, agent, customer)
         appender.append(record)  # in the worker: whatever finishes is saved, even while the run stops
         return record
