@@ -19,7 +19,7 @@ from rich.markup import escape
 from fama_dspy.bench.agents import GOLD_EXTRA
 from fama_dspy.bench.manifest import bench_manifest
 from fama_dspy.bench.plan import BenchPlan, BenchResult, check_plan, lm_label, resolve_configs
-from fama_dspy.bench.trials import TrialRollouts, TrialSampledAgent
+from fama_dspy.bench.trials import TrialRollouts, sampled_agent_factory
 from fama_dspy.benchmarks import EpisodeRequest, get_benchmark
 from fama_dspy.errors import ConfigError
 from fama_dspy.lm_calls import prompt_cache_stats
@@ -146,7 +146,7 @@ def run_bench(
                 elif config.gold:
                     extra = dict(GOLD_EXTRA)
                 elif rollouts is not None:
-                    agent_factory = lambda f=config.factory: TrialSampledAgent(f(), rollouts)
+                    agent_factory = sampled_agent_factory(config.factory, rollouts)
                 benchmark.run_episodes(
                     EpisodeRequest(
                         config_name=config.name,

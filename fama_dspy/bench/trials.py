@@ -1,15 +1,16 @@
 """Distinct samples per trial at temperature > 0.
 
-Each trial's fama-dspy agent calls use a ``rollout_id`` made of the trial's seed and the episode's
-task (``rollout_id``), so DSPy's response cache neither replays trial 0 in later trials, nor mixes
-trials, nor serves one task the samples of another that opened with the same prompt; τ²'s reference agent gets the seed
-through τ²'s own ``set_seed``. At temperature 0 a deterministic server gives the same answer every
+Each episode's fama-dspy agent calls use a ``rollout_id`` made of the trial's seed and the
+episode's task, so DSPy's response cache neither replays trial 0 in later trials, nor mixes
+trials, nor serves one task the samples of another that opened with the same prompt; τ²'s
+reference agent gets the seed through τ²'s own ``set_seed``. At temperature 0 a deterministic server gives the same answer every
 trial (the bench warns).
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from fama_dspy.episodes.seeding import rollout_id
@@ -64,3 +65,8 @@ class TrialSampledAgent:
             return self.agent(state=state)
         with dspy.context(lm=self.rollouts.lm_for(lm, rollout_id(self.seed, self.task_id))):
             return self.agent(state=state)
+
+
+def sampled_agent_factory(factory: Callable[[], Any], rollouts: TrialRollouts) -> Callable[[], Any]:
+    """``factory`` whose agents run every episode on that episode's rollout (``TrialSampledAgent``)."""
+    return lambda: TrialSampledAgent(factory(), rollouts)

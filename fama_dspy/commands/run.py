@@ -94,14 +94,14 @@ def _episodes(args: argparse.Namespace, lm) -> int:
         from fama_dspy.bench.agents import GOLD_EXTRA
 
         extra = dict(GOLD_EXTRA)
-    factory = None if choice.runs_without_factory else choice.factory
-    if factory is not None and args.temperature:
-        from fama_dspy.bench.trials import TrialRollouts, TrialSampledAgent
+    from fama_dspy.bench.trials import TrialRollouts, sampled_agent_factory
 
+    factory = None if choice.runs_without_factory else choice.factory
+    rollouts = TrialRollouts()
+    if factory is not None and args.temperature:
         # Each episode samples anew: its calls carry a rollout id made of its task and trial seed,
         # so DSPy's response cache never replays trial 0 or a task that opened with the same prompt.
-        rollouts = TrialRollouts()
-        factory = lambda f=factory: TrialSampledAgent(f(), rollouts)
+        factory = sampled_agent_factory(factory, rollouts)
     console.print(
         f"[bold]{choice.name}[/bold]: {choice.description}; model {args.model}; "
         f"{args.domain} {args.split}{' solo' if solo else f' with user {args.user}'}"
@@ -127,7 +127,7 @@ def _episodes(args: argparse.Namespace, lm) -> int:
             factory,
         )
     print_summaries(summarize_groups(records), console=console, title=f"{choice.name} · {args.domain}")
-    _print_cache_stats(lm)
+    _print_cache_stats(lm, *rollouts.copies())  # sampled agents' calls land in the rollout copies
     console.print(f"records: {args.out / 'episodes.jsonl'}")
     return 0
 

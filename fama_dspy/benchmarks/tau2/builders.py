@@ -25,6 +25,7 @@ from fama_dspy.benchmarks.tau2.baseline import RecordingLLMAgent, RecordingLLMSo
 from fama_dspy.benchmarks.tau2.gold import GoldReplayAgent, ScriptedUser
 from fama_dspy.benchmarks.tau2.tasks import opening_request
 from fama_dspy.benchmarks.tau2.user import FamaUser
+from fama_dspy.episodes.seeding import seed_agent
 from fama_dspy.errors import ConfigError
 
 AgentBuilder = Callable[[Task, Environment, bool], LocalAgent]
@@ -50,8 +51,7 @@ def user_tools(environment: Environment) -> list[Tool] | None:
 
 
 def wrap_agent(agent: Any, task: Task, environment: Environment, solo: bool, max_reasks: int) -> LocalAgent:
-    if callable(getattr(agent, "set_task", None)):
-        agent.set_task(task.id)  # τ²'s orchestrator hands over only the seed; the rollout id needs both
+    seed_agent(agent, None, task.id)  # τ²'s orchestrator hands over only the seed; the rollout id needs both
     tools, policy = agent_tools(environment, solo), environment.get_policy()
     if solo:
         return FamaSoloTau2Agent(
