@@ -116,6 +116,7 @@ def main() -> None:
         "tok/dec",
         "gen tok/dec",
         "s/dec",
+        "cached",
         "= base action · reasoning",
     ):
         table.add_column(column, justify="left" if column == "config" else "right")
@@ -129,11 +130,13 @@ def main() -> None:
         d_name = paired_bootstrap(nm, [float(bool(base[u]["name_ok"])) for u in units])
         der = [r for r in rs if r.get("derivable")]
         non = [r for r in rs if not r.get("derivable")]
+        # Cached answers cost nothing: costs are over the served ones, "—" when the cache answered all.
         served = [r for r in rs if not r.get("cache_hits")]
         usage = [r.get("usage") or {} for r in served]
         gen = sum(u.get("completion_tokens", 0) for u in usage) / max(1, len(served))
         tokens = gen + sum(u.get("prompt_tokens", 0) for u in usage) / max(1, len(served))
         secs = sum(float(r.get("latency_s") or 0) for r in served) / max(1, len(served))
+        costs = (f"{tokens:,.0f}", f"{gen:.0f}", f"{secs:.1f}") if served else ("—", "—", "—")
         table.add_row(
             escape(name),
             f"{sum(nm):.0f}/{n}",
@@ -147,9 +150,8 @@ def main() -> None:
             str(sum(int(r.get("parse_failures") or 0) for r in rs)),
             str(sum(int(r.get("truncations") or 0) for r in rs)),
             str(sum(int(r.get("unseen_id_calls") or 0) for r in rs)),
-            f"{tokens:,.0f}",
-            f"{gen:.0f}",
-            f"{secs:.1f}",
+            *costs,
+            str(n - len(served)),
             f"{sum(same_action(r, base[u]) for r, u in zip(rs, units, strict=True))} · "
             f"{sum(same_reasoning(r, base[u]) for r, u in zip(rs, units, strict=True))}",
         )

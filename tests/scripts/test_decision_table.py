@@ -89,3 +89,24 @@ def test_configurations_without_a_common_point_get_a_clear_error(table, tmp_path
         SystemExit, match=r"no decision point was answered by every configuration \(react 1, "
     ):
         table.main()
+
+
+def test_costs_are_over_served_answers_and_cached_ones_are_counted(table, tmp_path, monkeypatch, capsys):
+    # "replayed" was answered entirely from the response cache: its costs are unknown, not zero.
+    cached = [{**decision("replayed", f"airline/{i}/0", True, False), "cache_hits": 1} for i in range(2)]
+    served = [
+        decision("react", "airline/0/0", True, False, prompt_tokens=300, completion_tokens=20),
+        {**decision("react", "airline/1/0", True, False), "cache_hits": 1},
+    ]
+    write_jsonl(tmp_path / "run" / "decisions.jsonl", [*served, *cached])
+    argv = [str(SCRIPT), str(tmp_path / "run"), "--base", "react", "--configs", "react,replayed"]
+    monkeypatch.setattr(sys, "argv", argv)
+    table.main()
+    rows = {
+        cells[0]: cells
+        for line in capsys.readouterr().out.splitlines()
+        if "│" in line
+        for cells in [[c.strip() for c in line.split("│")[1:-1]]]
+    }
+    assert rows["react"][11:15] == ["320", "20", "1.0", "1"]
+    assert rows["replayed"][11:15] == ["—", "—", "—", "2"]
