@@ -157,12 +157,32 @@ class NativeToolCallingAdapter(dspy.Adapter):
 
     DSPy demos are not rendered: a native dialogue has no slot for them, so optimizers tune the
     instructions of such a predictor, not its examples.
+
+    A caller may hand one call a JSON schema (``config={SCHEMA_KWARG: schema}``): it is sent as the
+    structured-output ``response_format`` beside the tools (llama.cpp keeps the tool listing in
+    the prompt and constrains the reply), and the reply is then the schema's JSON in the text. An
+    endpoint that rejects it gets the plain native call, once logged (``decoding.SchemaFallbacks``).
     """
 
     def __init__(self, tools_field: str = "tools", dialogue_field: str = "dialogue", callbacks=None):
         super().__init__(callbacks=callbacks, use_native_function_calling=True)
         self.tools_field = tools_field
         self.dialogue_field = dialogue_field
+
+    def __call__(self, lm, lm_kwargs, signature, demos, inputs):
+        lm_kwargs = dict(lm_kwargs)
+        schema = lm_kwargs.pop(SCHEMA_KWARG, None)
+        usable = "response_format" in lm.supported_params and not FALLBACKS.rejected(endpoint_id(lm))
+        if schema is None or not usable:
+            return super().__call__(lm, lm_kwargs, signature, demos, inputs)
+        try:
+            constrained = {**lm_kwargs, "response_format": response_format(signature.__name__, schema)}
+            return super().__call__(lm, constrained, signature, demos, inputs)
+        except Exception as exc:
+            if not is_schema_rejection(exc):
+                raise
+            FALLBACKS.record(endpoint_id(lm), exc)
+            return super().__call__(lm, lm_kwargs, signature, demos, inputs)
 
     def _call_preprocess(self, lm, lm_kwargs, signature, inputs):
         lm_kwargs["tools"] = inputs[self.tools_field]

@@ -195,3 +195,70 @@ def test_decision_schema_without_reasoning():
         AgentAction(kind="message", message="Hello").model_dump(include={"kind", "message"}),
         action_schema(state),
     )
+
+
+FC_CANCEL_JSON = json.dumps(
+    {"kind": "tool_call", "tool_name": "cancel_order", "arguments": {"order_id": "#W1"}}
+)
+
+
+def test_fc_retries_an_unusable_answer_under_the_action_schema_with_the_native_tools(scripted, state):
+    # The 1.5B coder model often ends its turn with an empty reply and does so again when asked
+    # plainly; the constrained retry must yield an action, and the first attempt stays native.
+    engine = scripted({"agent": ["", FC_CANCEL_JSON]})
+    pred = ToolUseAgent(mode="fc")(state=state)
+    assert pred.action.tool_name == "cancel_order" and pred.action.arguments == {"order_id": "#W1"}
+    assert (pred.parse_failures, pred.fallback) == (1, False)
+    first, retry = engine.calls
+    assert first.config.response_format is None
+    assert retry.tools == first.tools  # the native tool listing stays in the prompt
+    variants = sent_schema(retry)["anyOf"]
+    assert [v["properties"].get("tool_name", {}).get("const") for v in variants] == [
+        "get_order",
+        "cancel_order",
+        "done",
+        None,
+    ]
+    assert variants[1]["properties"]["arguments"]["properties"]["order_id"]["enum"] == ["#W1"]
+
+
+def test_fc_constrained_retry_may_write_a_message_which_is_cleaned_not_sent_as_json(scripted, state):
+    reply = json.dumps({"kind": "message", "message": "Which order would you like to cancel?\x00"})
+    scripted({"agent": ["", reply]})
+    pred = ToolUseAgent(mode="fc")(state=state)
+    assert pred.action.kind == "message"
+    assert pred.action.message == "Which order would you like to cancel?"
+
+
+def test_fc_solo_retry_schema_holds_calls_only_and_replaces_tool_choice(scripted, state):
+    engine = scripted({"agent": ["", json.dumps({"tool_name": "done", "arguments": {}})]})
+    solo = state.model_copy(update={"ticket": "Cancel #W1."})
+    pred = ToolUseAgent(mode="fc")(state=solo)
+    assert pred.action.tool_name == "done"
+    first, retry = engine.calls
+    assert first.config.tool_choice.mode == "required"
+    assert retry.config.tool_choice is None
+    assert all("kind" not in v["properties"] for v in sent_schema(retry)["anyOf"])
+
+
+@pytest.mark.parametrize("mode", ["json", "free"])
+def test_fc_outside_constrained_decoding_retries_natively(scripted, state, mode):
+    engine = scripted({"agent": ["", ""]})
+    pred = ToolUseAgent(mode="fc", decoding=mode)(state=state)
+    assert pred.fallback and pred.parse_failures == 2
+    assert [c.config.response_format for c in engine.calls] == [None, None]
+
+
+def test_fc_retry_schema_rejected_by_the_endpoint_falls_back_to_a_native_retry(scripted, state, caplog):
+    FALLBACKS.clear()
+    rejection = RuntimeError("BadRequestError: 400 invalid response_format: failed to parse grammar")
+    engine = scripted({"agent": ["", rejection, tool_call_reply("cancel_order", order_id="#W1")]})
+    try:
+        with caplog.at_level(logging.WARNING, logger="fama_dspy.decoding"):
+            pred = ToolUseAgent(mode="fc")(state=state)
+        assert pred.action.tool_name == "cancel_order"
+        assert engine.calls[1].config.response_format["type"] == "json_schema"
+        assert engine.calls[2].config.response_format is None
+        assert sum("rejected a constrained-decoding schema" in r.getMessage() for r in caplog.records) == 1
+    finally:
+        FALLBACKS.clear()

@@ -169,3 +169,32 @@ def test_famareact_two_tool_program_end_to_end(lm):
     names = [pred.trajectory[f"tool_name_{i}"] for i in range(pred.steps)]
     assert set(names) <= {"find_table", "book_table", "done"}
     assert len(calls) == sum(1 for n in names if n != "done")  # every call that validated ran, and only those
+
+
+@pytest.mark.parametrize("domain, split, solo", [("retail", "train", False), ("mock", None, True)])
+def test_fc_constrained_retry_gets_a_schema_valid_action_beside_the_native_tools(lm, domain, split, solo):
+    # The retry an unusable fc answer gets: native tools and dialogue, reply under the action schema.
+    import jsonschema
+
+    from fama_dspy.agent import ToolUseAgent
+    from fama_dspy.benchmarks.tau2.decision_points import iter_decision_points
+    from fama_dspy.decoding import action_schema
+    from fama_dspy.identifiers import seen_identifiers
+    from fama_dspy.validation import validate_action
+
+    state = iter_decision_points(domain, split, num_tasks=2, solo=solo)[1].state
+    agent = ToolUseAgent(mode="fc")
+    with dspy.context(lm=lm):
+        action, _, from_text = agent._decide_once(state, "", "", seen_identifiers(state), constrain=True)
+    sent = lm.history[-1]["kwargs"]
+    assert sent["response_format"]["type"] == "json_schema" and sent["tools"]
+    assert not from_text
+    if action.kind == "tool_call":
+        assert validate_action(action, state.tools, solo=solo) is None
+        answer = {"tool_name": action.tool_name, "arguments": action.arguments}
+    else:
+        assert action.message.strip() and not solo
+        answer = {"message": action.message}
+    if not solo:
+        answer["kind"] = action.kind
+    jsonschema.validate(answer, action_schema(state))
