@@ -197,29 +197,32 @@ def test_decision_schema_without_reasoning():
     )
 
 
-FC_CANCEL_JSON = json.dumps(
-    {"kind": "tool_call", "tool_name": "cancel_order", "arguments": {"order_id": "#W1"}}
-)
+FC_LOOKUP_JSON = json.dumps({"kind": "tool_call", "tool_name": "get_order", "arguments": {"order_id": "#W1"}})
+
+
+def with_write_tool(state: DecisionState) -> DecisionState:
+    tools = [t.model_copy(update={"writes": True}) if t.name == "cancel_order" else t for t in state.tools]
+    return state.model_copy(update={"tools": tools})
 
 
 def test_fc_retries_an_unusable_answer_under_the_action_schema_with_the_native_tools(scripted, state):
     # The 1.5B coder model often ends its turn with an empty reply and does so again when asked
     # plainly; the constrained retry must yield an action, and the first attempt stays native.
-    engine = scripted({"agent": ["", FC_CANCEL_JSON]})
-    pred = ToolUseAgent(mode="fc")(state=state)
-    assert pred.action.tool_name == "cancel_order" and pred.action.arguments == {"order_id": "#W1"}
+    engine = scripted({"agent": ["", FC_LOOKUP_JSON]})
+    pred = ToolUseAgent(mode="fc")(state=with_write_tool(state))
+    assert pred.action.tool_name == "get_order" and pred.action.arguments == {"order_id": "#W1"}
     assert (pred.parse_failures, pred.fallback) == (1, False)
     first, retry = engine.calls
     assert first.config.response_format is None
-    assert retry.tools == first.tools  # the native tool listing stays in the prompt
+    assert retry.tools == first.tools == ["get_order", "cancel_order", "done"]  # native listing kept
     variants = sent_schema(retry)["anyOf"]
+    # A forced answer may look up or ask, never write: cancel_order is not offered.
     assert [v["properties"].get("tool_name", {}).get("const") for v in variants] == [
         "get_order",
-        "cancel_order",
         "done",
         None,
     ]
-    assert variants[1]["properties"]["arguments"]["properties"]["order_id"]["enum"] == ["#W1"]
+    assert variants[0]["properties"]["arguments"]["properties"]["order_id"]["enum"] == ["#W1"]
 
 
 def test_fc_constrained_retry_may_write_a_message_which_is_cleaned_not_sent_as_json(scripted, state):
@@ -232,13 +235,16 @@ def test_fc_constrained_retry_may_write_a_message_which_is_cleaned_not_sent_as_j
 
 def test_fc_solo_retry_schema_holds_calls_only_and_replaces_tool_choice(scripted, state):
     engine = scripted({"agent": ["", json.dumps({"tool_name": "done", "arguments": {}})]})
-    solo = state.model_copy(update={"ticket": "Cancel #W1."})
+    solo = with_write_tool(state).model_copy(update={"ticket": "Cancel #W1."})
     pred = ToolUseAgent(mode="fc")(state=solo)
     assert pred.action.tool_name == "done"
     first, retry = engine.calls
     assert first.config.tool_choice.mode == "required"
     assert retry.config.tool_choice is None
-    assert all("kind" not in v["properties"] for v in sent_schema(retry)["anyOf"])
+    variants = sent_schema(retry)["anyOf"]
+    assert all("kind" not in v["properties"] for v in variants)
+    # No user to ask: every tool stays, writes included.
+    assert [v["properties"]["tool_name"]["const"] for v in variants] == ["get_order", "cancel_order", "done"]
 
 
 @pytest.mark.parametrize("mode", ["json", "free"])
