@@ -8,7 +8,7 @@ JSON answer, decoded as ``fama_dspy.decoding`` says (constrained to a schema, JS
 from __future__ import annotations
 
 import contextvars
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -78,6 +78,17 @@ def endpoint_id(lm) -> str:
     return headers.get("X-Fama-Endpoint") or f"{getattr(lm, 'model', '?')}@{lm.kwargs.get('api_base', '')}"
 
 
+def schema_or_fallback(lm, constrained: Callable[[], Any], plain: Callable[[], Any]) -> Any:
+    """``constrained()``; when the endpoint rejects its schema, record that once and run ``plain()``."""
+    try:
+        return constrained()
+    except Exception as exc:
+        if not is_schema_rejection(exc):
+            raise
+        FALLBACKS.record(endpoint_id(lm), exc)
+        return plain()
+
+
 def signature_schema(signature) -> dict[str, Any]:
     """The JSON schema of a signature's outputs, with bounded strings and lists (``engine_schema``)."""
     fields = {name: (f.annotation, ...) for name, f in signature.output_fields.items()}
@@ -133,17 +144,13 @@ class JSONModeAdapter(JSONAdapter):
             lm_kwargs["response_format"] = {"type": "json_object"}
 
     def __call__(self, lm, lm_kwargs, signature, demos, inputs):
-        try:
-            return super().__call__(lm, dict(lm_kwargs), signature, demos, inputs)
-        except Exception as exc:
-            if (
-                self.decoding != "constrained"
-                or FALLBACKS.rejected(endpoint_id(lm))
-                or not is_schema_rejection(exc)
-            ):
-                raise
-            FALLBACKS.record(endpoint_id(lm), exc)
-            return super().__call__(lm, dict(lm_kwargs), signature, demos, inputs)
+        def call():
+            # _prepare_response_format picks the format afresh: JSON mode once the endpoint is recorded.
+            return super(JSONModeAdapter, self).__call__(lm, dict(lm_kwargs), signature, demos, inputs)
+
+        if self.decoding != "constrained" or FALLBACKS.rejected(endpoint_id(lm)):
+            return call()
+        return schema_or_fallback(lm, call, call)
 
 
 class NativeToolCallingAdapter(dspy.Adapter):
@@ -173,16 +180,18 @@ class NativeToolCallingAdapter(dspy.Adapter):
         lm_kwargs = dict(lm_kwargs)
         schema = lm_kwargs.pop(SCHEMA_KWARG, None)
         usable = "response_format" in lm.supported_params and not FALLBACKS.rejected(endpoint_id(lm))
+
+        def plain():
+            return super(NativeToolCallingAdapter, self).__call__(lm, lm_kwargs, signature, demos, inputs)
+
         if schema is None or not usable:
-            return super().__call__(lm, lm_kwargs, signature, demos, inputs)
-        try:
-            constrained = {**lm_kwargs, "response_format": response_format(signature.__name__, schema)}
-            return super().__call__(lm, constrained, signature, demos, inputs)
-        except Exception as exc:
-            if not is_schema_rejection(exc):
-                raise
-            FALLBACKS.record(endpoint_id(lm), exc)
-            return super().__call__(lm, lm_kwargs, signature, demos, inputs)
+            return plain()
+        constrained = {**lm_kwargs, "response_format": response_format(signature.__name__, schema)}
+        return schema_or_fallback(
+            lm,
+            lambda: super(NativeToolCallingAdapter, self).__call__(lm, constrained, signature, demos, inputs),
+            plain,
+        )
 
     def _call_preprocess(self, lm, lm_kwargs, signature, inputs):
         lm_kwargs["tools"] = inputs[self.tools_field]

@@ -24,6 +24,24 @@ def lm(real_server):
     return make_lm(FAST, max_tokens=256, cache=False)
 
 
+def assert_fits_action_schema(action, state) -> None:
+    """A valid call of one of the state's tools (or, with a user, a non-empty message) within its action schema."""
+    import jsonschema
+
+    from fama_dspy.decoding import action_schema
+    from fama_dspy.validation import validate_action
+
+    if action.kind == "tool_call":
+        assert validate_action(action, state.tools, solo=state.solo) is None
+        answer = {"tool_name": action.tool_name, "arguments": action.arguments}
+    else:
+        assert action.message.strip() and not state.solo
+        answer = {"message": action.message}
+    if not state.solo:
+        answer["kind"] = action.kind
+    jsonschema.validate(answer, action_schema(state))
+
+
 def test_fama_episode_writes_a_complete_record_and_resumes(lm, tmp_path):
     from fama_dspy.benchmarks.tau2.runner import run_episodes
 
@@ -113,12 +131,8 @@ def test_judges_answer_on_a_validation_example(lm):
     ],
 )
 def test_constrained_decision_for_each_tau2_tool_set_is_schema_valid(lm, domain, split, solo):
-    import jsonschema
-
     from fama_dspy.agent import ToolUseAgent
     from fama_dspy.benchmarks.tau2.decision_points import iter_decision_points
-    from fama_dspy.decoding import action_schema
-    from fama_dspy.validation import validate_action
 
     point = iter_decision_points(domain, split, num_tasks=2, solo=solo)[1]
     with dspy.context(lm=lm):
@@ -126,16 +140,7 @@ def test_constrained_decision_for_each_tau2_tool_set_is_schema_valid(lm, domain,
     assert (pred.parse_failures, pred.truncations, pred.fallback) == (0, 0, False), pred.raw
     sent = lm.history[-1]["kwargs"]["response_format"]
     assert sent["type"] == "json_schema"
-    action = pred.action
-    if action.kind == "tool_call":
-        assert validate_action(action, point.state.tools, solo=solo) is None
-        answer = {"tool_name": action.tool_name, "arguments": action.arguments}
-    else:
-        assert action.message.strip() and not solo
-        answer = {"message": action.message}
-    if not solo:
-        answer["kind"] = action.kind
-    jsonschema.validate(answer, action_schema(point.state))
+    assert_fits_action_schema(pred.action, point.state)
 
 
 def test_famareact_two_tool_program_end_to_end(lm):
@@ -174,13 +179,9 @@ def test_famareact_two_tool_program_end_to_end(lm):
 @pytest.mark.parametrize("domain, split, solo", [("retail", "train", False), ("mock", None, True)])
 def test_fc_constrained_retry_gets_a_schema_valid_action_beside_the_native_tools(lm, domain, split, solo):
     # The retry an unusable fc answer gets: native tools and dialogue, reply under the action schema.
-    import jsonschema
-
     from fama_dspy.agent import ToolUseAgent
     from fama_dspy.benchmarks.tau2.decision_points import iter_decision_points
-    from fama_dspy.decoding import action_schema
     from fama_dspy.identifiers import seen_identifiers
-    from fama_dspy.validation import validate_action
 
     state = iter_decision_points(domain, split, num_tasks=2, solo=solo)[1].state
     agent = ToolUseAgent(mode="fc")
@@ -189,12 +190,4 @@ def test_fc_constrained_retry_gets_a_schema_valid_action_beside_the_native_tools
     sent = lm.history[-1]["kwargs"]
     assert sent["response_format"]["type"] == "json_schema" and sent["tools"]
     assert not from_text
-    if action.kind == "tool_call":
-        assert validate_action(action, state.tools, solo=solo) is None
-        answer = {"tool_name": action.tool_name, "arguments": action.arguments}
-    else:
-        assert action.message.strip() and not solo
-        answer = {"message": action.message}
-    if not solo:
-        answer["kind"] = action.kind
-    jsonschema.validate(answer, action_schema(state))
+    assert_fits_action_schema(action, state)
