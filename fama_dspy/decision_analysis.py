@@ -90,6 +90,7 @@ def counterfactual_reruns(
     candidates: Sequence[str] = SPECIALIST_CODES,
     current: Sequence[str] = (),
     concurrency: int = 1,
+    progress: bool = True,
 ) -> list[dict[str, Any]]:
     """Re-ask up to ``budget`` diagnosed points with each candidate; one row per re-run.
 
@@ -98,7 +99,10 @@ def counterfactual_reruns(
     ``concurrency`` points are re-asked at once, each point's candidates in turn (rows keep point ×
     candidate order).
     """
-    from fama_dspy.parallel import map_in_context
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeRemainingColumn
+
+    from fama_dspy.progress import RunProgress
     from fama_dspy.results.decisions import score_action
     from fama_dspy.results.records import JsonlAppender, read_jsonl
 
@@ -129,7 +133,24 @@ def counterfactual_reruns(
             "action": pred.action.model_dump(),
         }
         appender.append(row)
+        bar.advance(bar_task)
         return row
+
+    bar = RunProgress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+        disable=not progress,
+    )
+    with bar:
+        bar_task = bar.add_task("counterfactual re-runs", total=sum(1 for job in jobs if job[4] not in done))
+        return _rerun_jobs(jobs, rerun, concurrency)
+
+
+def _rerun_jobs(jobs: list[tuple], rerun: Any, concurrency: int) -> list[dict[str, Any]]:
+    from fama_dspy.parallel import map_in_context
 
     if concurrency <= 1 or len(jobs) <= 1:
         return [rerun(*job) for job in jobs]

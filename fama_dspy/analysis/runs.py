@@ -182,8 +182,9 @@ def diagnose_failed_records(
     agent had. Any benchmark's ``analyze_run`` uses this; a rerun resumes from ``diagnoses.jsonl``.
     """
     from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+    from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeRemainingColumn
 
+    from fama_dspy.progress import RunProgress
     from fama_dspy.results.records import JsonlAppender
 
     done = {diagnosis_key(r) for r in read_jsonl(Path(run_dir) / DIAGNOSES_FILE)}
@@ -204,8 +205,8 @@ def diagnose_failed_records(
             }
         )
 
-    bar = Progress(
-        TextColumn("[bold]diagnosing failures"),
+    bar = RunProgress(
+        TextColumn("[bold]{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
         TimeRemainingColumn(),
@@ -213,6 +214,6 @@ def diagnose_failed_records(
         disable=not progress,
     )
     with bar:
-        task = bar.add_task("diagnosing", total=len(todo))
+        task = bar.add_task("diagnosing failures", total=len(todo))
         # Each row is saved as it finishes: after a failure a rerun resumes from what finished.
         map_in_context(job, todo, concurrency, on_done=lambda _: bar.advance(task))

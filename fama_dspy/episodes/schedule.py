@@ -19,7 +19,6 @@ from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
-    Progress,
     SpinnerColumn,
     TextColumn,
     TimeElapsedColumn,
@@ -27,6 +26,7 @@ from rich.progress import (
 )
 
 from fama_dspy.parallel import map_in_context
+from fama_dspy.progress import RunProgress
 
 
 @dataclass(frozen=True)
@@ -86,7 +86,7 @@ def run_episode_jobs(
     if not jobs:
         return
     rewards: list[float] = []
-    bar = Progress(
+    bar = RunProgress(
         SpinnerColumn(),
         TextColumn("[bold]{task.description}"),
         BarColumn(),

@@ -25,7 +25,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from fama_dspy.adapters import current_prompt_layout
@@ -33,6 +33,7 @@ from fama_dspy.conversation import DecisionState
 from fama_dspy.errors import ConfigError
 from fama_dspy.identifiers import seen_identifiers, unseen_identifiers
 from fama_dspy.parallel import map_in_context
+from fama_dspy.progress import RunProgress
 from fama_dspy.prompt_cache import prime_prompt_cache
 from fama_dspy.results.decision_log import (
     info_cache_hits,
@@ -184,7 +185,7 @@ def task_groups(todo: Sequence[tuple[int, DecisionPoint]]) -> list[list[tuple[in
 
 
 def _run_in_order(
-    job: Callable[..., Any], group: list[tuple[int, DecisionPoint]], bar: Progress, bar_task: Any
+    job: Callable[..., Any], group: list[tuple[int, DecisionPoint]], bar: RunProgress, bar_task: Any
 ) -> None:
     for trial, point in group:
         job(trial, point)
@@ -237,8 +238,8 @@ def evaluate_decisions(
         appender.append(record)
         return record
 
-    bar = Progress(
-        TextColumn(f"[bold]{escape(config_name)} decisions"),
+    bar = RunProgress(
+        TextColumn("[bold]{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
         TimeRemainingColumn(),
@@ -246,7 +247,7 @@ def evaluate_decisions(
         disable=not progress,
     )
     with bar:
-        bar_task = bar.add_task("decisions", total=len(todo))
+        bar_task = bar.add_task(f"{escape(config_name)} decisions", total=len(todo))
         if concurrency <= 1:
             for trial, point in todo:
                 job(trial, point)

@@ -22,7 +22,7 @@ from typing import Any
 import dspy
 from pydantic import BaseModel
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from fama_dspy.analysis.diagnosis import FailureDiagnosis
@@ -32,6 +32,7 @@ from fama_dspy.benchmarks.tau2.builders import make_environment
 from fama_dspy.benchmarks.tau2.judge_validation.build import EXAMPLES_FILE, load_validation_set
 from fama_dspy.errors import ConfigError
 from fama_dspy.parallel import map_in_context
+from fama_dspy.progress import RunProgress
 
 DEFAULT_PATH = Path("data/judge_validation") / EXAMPLES_FILE
 
@@ -153,8 +154,8 @@ def evaluate_judges(
     def judge(row: dict[str, Any]) -> FailureDiagnosis:
         return analyzer(row["evidence"], policy=policies[row["domain"]])
 
-    bar = Progress(
-        TextColumn("[bold]judging"),
+    bar = RunProgress(
+        TextColumn("[bold]{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
         TimeRemainingColumn(),
