@@ -67,7 +67,10 @@ def progress_line(task: Task) -> str:
         parts[0] += f" ({100 * task.completed / task.total:.0f} %)"
     if task.elapsed is not None:
         parts.append(f"{task.elapsed / 60:.1f} min elapsed")
-    if not task.finished and task.time_remaining is not None:
-        parts.append(f"~{task.time_remaining / 60:.1f} min left")
+    # The run's average rate: rich's own estimate needs several updates within 30 s, which a
+    # run that logs once a minute does not have.
+    if not task.finished and task.total and task.completed and task.elapsed:
+        left = task.elapsed / task.completed * (task.total - task.completed)
+        parts.append(f"~{left / 60:.1f} min left")
     parts += [f"{name} {value}" for name, value in task.fields.items()]
     return " · ".join(parts)

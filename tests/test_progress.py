@@ -45,6 +45,7 @@ def test_a_log_file_gets_the_first_step_a_line_per_interval_and_the_end():
     assert lines[0].endswith("reward 0.000")
     assert lines[1].startswith("fama[react:mem] solo episodes: 3/5 (60 %)")
     assert lines[1].endswith("reward 0.333")
+    assert " min left · " in lines[1]  # the run's average rate, not rich's 30-second window
     assert lines[2].startswith("fama[react:mem] solo episodes: 5/5 (100 %)")
     assert "left" not in lines[2]
 
