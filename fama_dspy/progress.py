@@ -4,7 +4,7 @@ Long runs here are meant to go to the background (``nohup fama bench ... > log``
 live bar renders nothing until it stops, so hours of work would leave an empty log. Where the
 console is not a terminal, ``RunProgress`` prints one line per task at its first step, then at
 most once per ``log_every`` seconds, and when the task completes:
-``irma · solo episodes: 7/20 (35 %) · 41.2 min elapsed · ~76.5 min left · reward 0.143``.
+``irma · acebench multi-step: 7/20 (35 %) · 41.2 min elapsed · ~76.5 min left · reward 0.143``.
 """
 
 from __future__ import annotations
