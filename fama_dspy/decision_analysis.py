@@ -136,16 +136,17 @@ def counterfactual_reruns(
         bar.advance(bar_task)
         return row
 
+    todo = sum(1 for job in jobs if job[4] not in done)
     bar = RunProgress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
         TimeRemainingColumn(),
         console=Console(stderr=True),
-        disable=not progress,
+        disable=not progress or not todo,
     )
     with bar:
-        bar_task = bar.add_task("counterfactual re-runs", total=sum(1 for job in jobs if job[4] not in done))
+        bar_task = bar.add_task("counterfactual re-runs", total=todo)
         return _rerun_jobs(jobs, rerun, concurrency)
 
 
@@ -180,9 +181,14 @@ def counterfactual_profile(
     current: Sequence[str] = (),
     coverage_threshold: float = 0.8,
     max_specialists: int = 2,
+    prior_weight: float = 2.0,
     concurrency: int = 1,
 ) -> tuple[FailureProfile, list[dict[str, Any]]]:
-    """Diagnose the run's wrong decisions, re-run ``budget`` of them per candidate, build the profile."""
+    """Diagnose the run's wrong decisions, re-run ``budget`` of them per candidate, build the profile.
+
+    ``prior_weight``: how many re-runs the prior relation is worth per (category, specialist) pair
+    (``analysis.selection.learn_scores``); 0 lets the re-runs alone decide wherever a pair was tried.
+    """
     from fama_dspy.analysis.credit import fix_evidence_from_reruns
 
     diagnoses = diagnose_decision_failures(records, points, domain)
@@ -228,6 +234,19 @@ def counterfactual_profile(
         judge_model="rules (decision-level diagnosis)",
         coverage_threshold=coverage_threshold,
         budget=max_specialists,
+        prior_weight=prior_weight,
         notes=notes,
     )
+    left_out = [
+        c for c, n in sorted(flips.items(), key=lambda kv: -kv[1]) if n and c not in profile.recommended
+    ]
+    if left_out and prior_weight > 0:
+        # Thin evidence against a prior worth several re-runs per pair: say why a specialist that
+        # flipped points is not chosen, and how to let the evidence decide.
+        flipped = ", ".join(f"{c} {flips[c]}" for c in left_out)
+        profile.notes.append(
+            f"flipped points but not in the subset: {flipped} (of {tried} points); with the prior worth "
+            f"{prior_weight:g} re-runs per (category, specialist) pair these re-runs do not outweigh it; "
+            "--prior-weight 0 lets the re-runs alone decide where a pair was tried"
+        )
     return profile, rows

@@ -89,6 +89,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     group.add_argument("--allow-test-split", action="store_true", help="analyse a run on test tasks anyway")
     group.add_argument("--coverage", type=float, default=0.8, help="failure-mass share the subset must cover")
     group.add_argument("--budget", type=int, default=2, help="most specialists in the subset")
+    group.add_argument(
+        "--prior-weight",
+        type=float,
+        default=2.0,
+        help="re-runs the prior error→specialist relation is worth per pair when re-run evidence exists "
+        "(0: the evidence alone decides where a pair was tried; default: %(default)s)",
+    )
     group.add_argument("--concurrency", type=int, default=2, help="episodes judged (or re-run) at once")
     group.add_argument("--examples", type=int, default=2, help="example excerpts shown per category")
     parser.set_defaults(handler=run_command)
@@ -236,6 +243,7 @@ def decision_run_command(args: argparse.Namespace) -> int:
             candidates=candidates,
             coverage_threshold=args.coverage,
             max_specialists=args.budget,
+            prior_weight=args.prior_weight,
             concurrency=args.concurrency,
         )
     path = args.out or default_profile_path(model, domain)
@@ -316,6 +324,7 @@ def run_command(args: argparse.Namespace) -> int:
         base=args.base,
         coverage_threshold=args.coverage,
         budget=args.budget,
+        prior_weight=args.prior_weight,
         concurrency=args.concurrency,
         progress=True,
         **rerun_kwargs,

@@ -136,3 +136,42 @@ def test_a_flip_leaves_no_prior_note(tmp_path):
             records, points, json_fama, tmp_path, domain="mock", model="rule", budget=1, candidates=("mem",)
         )
     assert not any(note.startswith("no re-run flipped") for note in profile.notes)
+
+
+def test_the_prior_weight_decides_whether_thin_evidence_outweighs_the_prior(tmp_path):
+    """TSA flipped 1 of 3 failed points, the prior's picks for talking instead of acting (MEM, PLN,
+    VER) none: with the prior worth 2 re-runs per pair one of them stays chosen and a note says why
+    TSA is not; with weight 0 the re-runs alone decide. Saved re-runs are reused: no LM is asked."""
+    points = {p.id: p for p in (point(1), point(2), point(3))}
+    records = wrong_answers(points, "I'm sorry")
+    with (tmp_path / COUNTERFACTUAL_FILE).open("w") as f:
+        for i, pid in enumerate(points):
+            for code in ("tsa", "mem", "pln", "ver"):
+                fixed = code == "tsa" and i == 0
+                row = {"point_id": pid, "task_id": pid, "categories": ["IFU"], "specialist": code, "with": []}
+                f.write(json.dumps({**row, "fixed": fixed, "name_ok": fixed, "action": {}}) + "\n")
+
+    def profile_with(weight):
+        profile, rows = counterfactual_profile(
+            records,
+            points,
+            json_fama,
+            tmp_path,
+            domain="mock",
+            model="rule",
+            budget=3,
+            candidates=("tsa", "mem", "pln", "ver"),
+            max_specialists=1,
+            prior_weight=weight,
+        )
+        assert len(rows) == 12
+        return profile
+
+    smoothed = profile_with(2.0)
+    assert smoothed.recommended and "tsa" not in smoothed.recommended
+    assert any(
+        n.startswith("flipped points but not in the subset: tsa 1 (of 3 points)") for n in smoothed.notes
+    )
+    evidence_only = profile_with(0.0)
+    assert evidence_only.recommended == ["tsa"]
+    assert not any(n.startswith("flipped points but not in the subset") for n in evidence_only.notes)
