@@ -99,9 +99,6 @@ def counterfactual_reruns(
     ``concurrency`` points are re-asked at once, each point's candidates in turn (rows keep point ×
     candidate order).
     """
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeRemainingColumn
-
     from fama_dspy.progress import RunProgress
     from fama_dspy.results.decisions import score_action
     from fama_dspy.results.records import JsonlAppender, read_jsonl
@@ -137,14 +134,7 @@ def counterfactual_reruns(
         return row
 
     todo = sum(1 for job in jobs if job[4] not in done)
-    bar = RunProgress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=Console(stderr=True),
-        disable=not progress or not todo,
-    )
+    bar = RunProgress.counting(disable=not progress or not todo)
     with bar:
         bar_task = bar.add_task("counterfactual re-runs", total=todo)
         return _rerun_jobs(jobs, rerun, concurrency)

@@ -14,7 +14,16 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from rich.progress import Progress, Task, TaskID
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    Task,
+    TaskID,
+    TextColumn,
+    TimeRemainingColumn,
+)
 
 
 class RunProgress(Progress):
@@ -35,6 +44,18 @@ class RunProgress(Progress):
         # Workers advance from their threads. Not rich's own lock: its refresh thread holds the
         # live display's lock while it waits for that one, and printing needs the display's.
         self._log_lock = threading.Lock()
+
+    @classmethod
+    def counting(cls, console: Console | None = None, *, disable: bool = False) -> RunProgress:
+        """The runners' usual bar on stderr: label, bar, done/total, time left."""
+        return cls(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            console=console or Console(stderr=True),
+            disable=disable,
+        )
 
     def update(self, task_id: TaskID, **kw: Any) -> None:
         super().update(task_id, **kw)

@@ -181,9 +181,6 @@ def diagnose_failed_records(
     ``evidence_of(record)`` is the benchmark's LLM-free evidence, ``policy_of(record)`` the policy the
     agent had. Any benchmark's ``analyze_run`` uses this; a rerun resumes from ``diagnoses.jsonl``.
     """
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeRemainingColumn
-
     from fama_dspy.progress import RunProgress
     from fama_dspy.results.records import JsonlAppender
 
@@ -205,14 +202,7 @@ def diagnose_failed_records(
             }
         )
 
-    bar = RunProgress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=console or Console(stderr=True),
-        disable=not progress,
-    )
+    bar = RunProgress.counting(console, disable=not progress)
     with bar:
         task = bar.add_task("diagnosing failures", total=len(todo))
         # Each row is saved as it finishes: after a failure a rerun resumes from what finished.

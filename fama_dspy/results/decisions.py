@@ -25,7 +25,6 @@ from typing import Any
 from pydantic import BaseModel, Field
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from fama_dspy.adapters import current_prompt_layout
@@ -238,14 +237,7 @@ def evaluate_decisions(
         appender.append(record)
         return record
 
-    bar = RunProgress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=console or Console(stderr=True),
-        disable=not progress,
-    )
+    bar = RunProgress.counting(console, disable=not progress)
     with bar:
         bar_task = bar.add_task(f"{escape(config_name)} decisions", total=len(todo))
         if concurrency <= 1:

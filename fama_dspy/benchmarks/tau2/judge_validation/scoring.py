@@ -22,7 +22,6 @@ from typing import Any
 import dspy
 from pydantic import BaseModel
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from fama_dspy.analysis.diagnosis import FailureDiagnosis
@@ -154,14 +153,7 @@ def evaluate_judges(
     def judge(row: dict[str, Any]) -> FailureDiagnosis:
         return analyzer(row["evidence"], policy=policies[row["domain"]])
 
-    bar = RunProgress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=console or Console(stderr=True),
-        disable=not progress,
-    )
+    bar = RunProgress.counting(console, disable=not progress)
     with dspy.context(lm=lm), bar:
         task = bar.add_task("judging", total=len(rows))
         # Each example runs in a copy of this context, so the worker threads see the LM.
