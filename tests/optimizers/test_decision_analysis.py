@@ -33,6 +33,11 @@ def json_fama(codes):
     return build_agent("fama", specialists=codes, decoding="json", id_policy="free")
 
 
+def analyse(records, points, out, **kw):
+    """``counterfactual_profile`` on the mock domain with JSON-mode FAMA agents."""
+    return counterfactual_profile(records, points, json_fama, out, domain="mock", model="rule", **kw)
+
+
 def only_with_memory(role, system, text):
     """The agent looks the order up only when MEM's section is in its prompt; otherwise it apologises."""
     if role == "agent":
@@ -49,13 +54,10 @@ def test_the_measured_flips_choose_the_subset(tmp_path):
     lm, _ = rule_lm(only_with_memory)
 
     with dspy.context(lm=lm):
-        profile, rows = counterfactual_profile(
+        profile, rows = analyse(
             records,
             points,
-            json_fama,
             tmp_path,
-            domain="mock",
-            model="rule",
             budget=2,
             candidates=("dce", "tsa", "mem"),
         )
@@ -68,13 +70,10 @@ def test_the_measured_flips_choose_the_subset(tmp_path):
     # Resumable: the rows are on disk, a second analysis re-asks nothing.
     assert len((tmp_path / COUNTERFACTUAL_FILE).read_text().splitlines()) == 6
     with dspy.context(lm=None):
-        again, rows_again = counterfactual_profile(
+        again, rows_again = analyse(
             records,
             points,
-            json_fama,
             tmp_path,
-            domain="mock",
-            model="rule",
             budget=2,
             candidates=("dce", "tsa", "mem"),
         )
@@ -90,13 +89,10 @@ def test_concurrent_reruns_give_the_serial_rows_in_order(tmp_path):
     runs = {}
     for concurrency in (1, 3):
         with dspy.context(lm=lm):
-            _, rows = counterfactual_profile(
+            _, rows = analyse(
                 records,
                 points,
-                json_fama,
                 tmp_path / str(concurrency),
-                domain="mock",
-                model="rule",
                 budget=3,
                 candidates=("dce", "mem"),
                 concurrency=concurrency,
@@ -119,9 +115,7 @@ def test_zero_flips_say_the_subset_is_the_priors_choice(tmp_path):
     lm, _ = rule_lm(always_apologise)
 
     with dspy.context(lm=lm):
-        profile, rows = counterfactual_profile(
-            records, points, json_fama, tmp_path, domain="mock", model="rule", budget=2, candidates=("mem",)
-        )
+        profile, rows = analyse(records, points, tmp_path, budget=2, candidates=("mem",))
     assert len(rows) == 2 and not any(r["fixed"] for r in rows)
     assert any(note.startswith("no re-run flipped a point (2 re-runs)") for note in profile.notes)
 
@@ -132,9 +126,7 @@ def test_a_flip_leaves_no_prior_note(tmp_path):
     lm, _ = rule_lm(only_with_memory)
 
     with dspy.context(lm=lm):
-        profile, _ = counterfactual_profile(
-            records, points, json_fama, tmp_path, domain="mock", model="rule", budget=1, candidates=("mem",)
-        )
+        profile, _ = analyse(records, points, tmp_path, budget=1, candidates=("mem",))
     assert not any(note.startswith("no re-run flipped") for note in profile.notes)
 
 
@@ -152,13 +144,10 @@ def test_the_prior_weight_decides_whether_thin_evidence_outweighs_the_prior(tmp_
                 f.write(json.dumps({**row, "fixed": fixed, "name_ok": fixed, "action": {}}) + "\n")
 
     def profile_with(weight):
-        profile, rows = counterfactual_profile(
+        profile, rows = analyse(
             records,
             points,
-            json_fama,
             tmp_path,
-            domain="mock",
-            model="rule",
             budget=3,
             candidates=("tsa", "mem", "pln", "ver"),
             max_specialists=1,
