@@ -8,9 +8,10 @@
    are asked again with each candidate specialist alone (and, given a current subset, that subset
    plus the candidate). A re-run that makes the point exact is a *fix* credited to the point's
    primary categories and that specialist (``analysis.credit``).
-3. **Profile.** The category × specialist relation is learned from those credits (the prior only
-   where there is no evidence) and the minimal subset is chosen on it, so the recommendation rests
-   on what was measured to flip this model's decisions, not on the prior alone. The flips are kept
+3. **Profile.** The category × specialist relation is learned from those credits (per pair, the
+   prior blended with the re-runs at ``prior_weight`` re-runs' worth; the prior alone where a pair
+   was not tried) and the minimal subset is chosen on it, so the recommendation rests on what was
+   measured to flip this model's decisions, not on the prior alone. The flips are kept
    in the profile's notes and in ``<run>/counterfactual.jsonl`` (one row per re-run, resumable).
 """
 
